@@ -1,0 +1,101 @@
+import { eq, sql } from 'drizzle-orm'
+import { API_KEY_LENGTH } from '../../limits'
+import { randomString, toHex } from '../../mail/random'
+import type { Database } from '../client'
+import { accounts } from '../schema'
+
+export type Account = typeof accounts.$inferSelect
+
+export type NewAccountSettings = {
+  messageLimit?: number
+  privateAddressCredits?: number
+  sendsRemaining?: number
+  email?: string | null
+}
+
+/** SHA-256 of an API key, hex: the only form in which a key is stored. */
+export async function hashApiKey(apiKey: string): Promise<string> {
+  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(apiKey)))
+}
+
+/** A fresh 64-character alphanumeric API key. */
+export function generateApiKey(): string {
+  return randomString(API_KEY_LENGTH)
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = new TextEncoder().encode(a)
+  const right = new TextEncoder().encode(b)
+  if (left.byteLength !== right.byteLength) return false
+  return crypto.subtle.timingSafeEqual(left, right)
+}
+
+/**
+ * The account an API key belongs to, or null. The lookup goes by the key's hash, then the
+ * stored hash is compared in constant time so no timing difference depends on the key.
+ */
+export async function findAccountByApiKey(db: Database, apiKey: string): Promise<Account | null> {
+  if (apiKey.length !== API_KEY_LENGTH || !/^[A-Za-z0-9]+$/.test(apiKey)) return null
+  const hash = await hashApiKey(apiKey)
+  const account = await db.query.accounts.findFirst({ where: eq(accounts.apiKeyHash, hash) })
+  if (!account || !constantTimeEqual(account.apiKeyHash, hash)) return null
+  return account
+}
+
+export async function findAccount(db: Database, id: string): Promise<Account | null> {
+  return (await db.query.accounts.findFirst({ where: eq(accounts.id, id) })) ?? null
+}
+
+/** Creates an account; returns it with its API key (the only time the key is visible). */
+export async function createAccount(
+  db: Database,
+  id: string,
+  settings: NewAccountSettings,
+  now = new Date(),
+): Promise<{ account: Account; apiKey: string } | null> {
+  const apiKey = generateApiKey()
+  const [account] = await db
+    .insert(accounts)
+    .values({
+      id,
+      email: settings.email ?? null,
+      apiKeyHash: await hashApiKey(apiKey),
+      messageLimit: settings.messageLimit,
+      privateAddressCredits: settings.privateAddressCredits,
+      sendsRemaining: settings.sendsRemaining,
+      created: now,
+    })
+    .onConflictDoNothing()
+    .returning()
+  return account ? { account, apiKey } : null
+}
+
+/** Issues a new API key for an account, revoking the old one. Null when there is no account. */
+export async function rotateApiKey(db: Database, id: string): Promise<string | null> {
+  const apiKey = generateApiKey()
+  const updated = await db
+    .update(accounts)
+    .set({ apiKeyHash: await hashApiKey(apiKey) })
+    .where(eq(accounts.id, id))
+    .returning({ id: accounts.id })
+  return updated.length > 0 ? apiKey : null
+}
+
+export async function deleteAccount(db: Database, id: string): Promise<boolean> {
+  const deleted = await db.delete(accounts).where(eq(accounts.id, id)).returning({ id: accounts.id })
+  return deleted.length > 0
+}
+
+/** Adds `delta` private address credits (negative to spend); false if it would go below 0. */
+export async function adjustPrivateAddressCredits(
+  db: Database,
+  id: string,
+  delta: number,
+): Promise<boolean> {
+  const updated = await db
+    .update(accounts)
+    .set({ privateAddressCredits: sql`${accounts.privateAddressCredits} + ${delta}` })
+    .where(sql`${accounts.id} = ${id} and ${accounts.privateAddressCredits} + ${delta} >= 0`)
+    .returning({ id: accounts.id })
+  return updated.length > 0
+}

@@ -1,0 +1,115 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/** A Mailsac-style recipient: `{ name, address }`. */
+export type Recipient = { name: string; address: string }
+
+/** Headers in message order as `[lower-cased name, unfolded value]` pairs. */
+export type HeaderList = Array<[string, string]>
+
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    email: text('email'),
+    // SHA-256 of the API key, hex. The key itself is never stored.
+    apiKeyHash: text('api_key_hash').notNull(),
+    messageLimit: integer('message_limit').notNull().default(1000),
+    sendsRemaining: integer('sends_remaining').notNull().default(0),
+    privateAddressCredits: integer('private_address_credits').notNull().default(0),
+    catchAll: integer('catch_all').notNull().default(0),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('accounts_api_key_hash_idx').on(t.apiKeyHash)],
+)
+
+export const privateAddresses = sqliteTable(
+  'private_addresses',
+  {
+    email: text('email').primaryKey(),
+    owner: text('owner')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    domain: text('domain').notNull(),
+    encryptedInbox: text('encrypted_inbox').notNull().unique(),
+    enablews: integer('enablews', { mode: 'boolean' }).notNull().default(false),
+    forward: text('forward'),
+    webhook: text('webhook'),
+    webhookSlack: text('webhook_slack'),
+    webhookSlackToFrom: integer('webhook_slack_to_from', { mode: 'boolean' })
+      .notNull()
+      .default(false),
+    info: text('info'),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+    updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('private_addresses_owner_idx').on(t.owner)],
+)
+
+/**
+ * One row per stored message per recipient inbox (Mailsac stores one message per RCPT).
+ * Everything the list and metadata responses need lives here so listing never touches R2;
+ * the raw bytes and the parsed text/html live in R2 under `rawKey` / `contentKey`, shared by
+ * the rows of one delivery.
+ */
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    inbox: text('inbox').notNull(),
+    originalInbox: text('original_inbox').notNull(),
+    domain: text('domain').notNull(),
+    from: text('from_json', { mode: 'json' }).$type<Recipient[]>().notNull(),
+    to: text('to_json', { mode: 'json' }).$type<Recipient[]>().notNull(),
+    cc: text('cc_json', { mode: 'json' }).$type<Recipient[]>().notNull(),
+    bcc: text('bcc_json', { mode: 'json' }).$type<Recipient[]>().notNull(),
+    subject: text('subject').notNull().default(''),
+    received: integer('received', { mode: 'timestamp_ms' }).notNull(),
+    size: integer('size').notNull(),
+    attachments: text('attachments_json', { mode: 'json' }).$type<string[]>().notNull(),
+    savedBy: text('saved_by'),
+    labels: text('labels_json', { mode: 'json' }).$type<string[]>().notNull(),
+    folder: text('folder').notNull().default('inbox'),
+    read: integer('read', { mode: 'boolean' }).notNull().default(false),
+    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
+    envelopeFrom: text('envelope_from').notNull().default(''),
+    ip: text('ip'),
+    rawKey: text('raw_key').notNull(),
+    contentKey: text('content_key').notNull(),
+  },
+  (t) => [
+    index('messages_inbox_received_idx').on(t.inbox, t.received),
+    index('messages_saved_by_idx').on(t.savedBy).where(sql`${t.savedBy} is not null`),
+    index('messages_raw_key_idx').on(t.rawKey),
+  ],
+)
+
+/** Attachment bytes are stored once in R2 under their MD5; this row describes them. */
+export const attachmentBlobs = sqliteTable('attachment_blobs', {
+  md5: text('md5').primaryKey(),
+  size: integer('size').notNull(),
+  // Refreshed by every ingest that carries the blob, before its bytes are written, so a
+  // concurrent delete never removes bytes an ingest in flight is about to reference.
+  touched: integer('touched', { mode: 'timestamp_ms' }).notNull(),
+})
+
+/** How one message carries an attachment (names and content ids differ between messages). */
+export const messageAttachments = sqliteTable(
+  'message_attachments',
+  {
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    md5: text('md5').notNull(),
+    filename: text('filename'),
+    contentType: text('content_type').notNull(),
+    contentDisposition: text('content_disposition'),
+    contentId: text('content_id'),
+    size: integer('size').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.position] }),
+    index('message_attachments_md5_idx').on(t.md5),
+  ],
+)

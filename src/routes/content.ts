@@ -1,0 +1,79 @@
+import { Hono, type Context } from 'hono'
+import { database } from '../db/client'
+import { findMessageAttachments, headersObject } from '../db/queries/messages'
+import { fail } from '../errors'
+import { inlineCidImages } from '../mail/inline-images'
+import { inboxAccess, visibleMessage } from '../mail/policy'
+import { readContent } from '../mail/storage'
+import type { AppEnv } from '../types'
+import { downloadQuery, validate } from '../validation'
+
+/** The seed's per-representation routes: `/api/{headers,body,dirty,text,raw}/:email/:messageId`. */
+export const contentRoutes = new Hono<AppEnv>()
+
+async function accessibleMessage(c: Context<AppEnv>) {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email') as string, c.get('account'))
+  return { db, message: await visibleMessage(db, access, c.req.param('messageId') as string) }
+}
+
+/** `?download=1` makes browsers save the file instead of showing it (seed). */
+function downloadHeaders(c: Context<AppEnv>, filename: string): Record<string, string> {
+  return c.req.query('download') === '1'
+    ? { 'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"` }
+    : {}
+}
+
+contentRoutes.get('/headers/:email/:messageId', validate('query', downloadQuery), async (c) => {
+  const { message } = await accessibleMessage(c)
+  const headers = downloadHeaders(c, `${message.id}-headers.json`)
+  for (const [name, value] of Object.entries(headers)) c.header(name, value)
+  return c.json(headersObject(message.headers))
+})
+
+contentRoutes.get('/body/:email/:messageId', validate('query', downloadQuery), async (c) => {
+  const { message } = await accessibleMessage(c)
+  const content = await readContent(c.env.MAIL, message.contentKey)
+  return c.body(content.body, 200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    // Defence in depth for browsers that open the route directly: nothing may run or load.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    ...downloadHeaders(c, `${message.id}.html`),
+  })
+})
+
+contentRoutes.get('/dirty/:email/:messageId', validate('query', downloadQuery), async (c) => {
+  const { db, message } = await accessibleMessage(c)
+  const [content, attachments] = await Promise.all([
+    readContent(c.env.MAIL, message.contentKey),
+    findMessageAttachments(db, message.id),
+  ])
+  const html = await inlineCidImages(content.html, attachments, c.env.MAIL)
+  return c.body(html, 200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    // The HTML is the sender's, unfiltered: a sandbox keeps its scripts off our origin.
+    'Content-Security-Policy': 'sandbox',
+    ...downloadHeaders(c, `${message.id}.html`),
+  })
+})
+
+contentRoutes.get('/text/:email/:messageId', validate('query', downloadQuery), async (c) => {
+  const { message } = await accessibleMessage(c)
+  const content = await readContent(c.env.MAIL, message.contentKey)
+  return c.body(content.text, 200, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    ...downloadHeaders(c, `${message.id}.txt`),
+  })
+})
+
+contentRoutes.get('/raw/:email/:messageId', validate('query', downloadQuery), async (c) => {
+  const { message } = await accessibleMessage(c)
+  const object = await c.env.MAIL.get(message.rawKey)
+  if (!object) fail(404, 'Message not found.')
+  // The exact bytes received, whatever their charset: no charset is claimed.
+  return c.body(object.body, 200, {
+    'Content-Type': 'text/plain',
+    'Content-Length': String(object.size),
+    ...downloadHeaders(c, `${message.id}.eml`),
+  })
+})

@@ -1,0 +1,196 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { requireAccount } from '../auth'
+import { database } from '../db/client'
+import {
+  countInboxMessages,
+  deleteMessage,
+  deleteUnstarredInboxMessages,
+  findMessageAttachments,
+  headersObject,
+  listInboxMessages,
+  listStarredMessages,
+  messageJson,
+  updateMessage,
+} from '../db/queries/messages'
+import { fail } from '../errors'
+import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { inboxAccess, visibleMessage } from '../mail/policy'
+import { attachmentKey, readContent, releaseStorage } from '../mail/storage'
+import type { AppEnv } from '../types'
+import { pageQuery, validate } from '../validation'
+
+/** Messages of an inbox: `/api/addresses/...` (seed paths plus the OpenAPI's modern ones). */
+export const messagesRoutes = new Hono<AppEnv>()
+
+// Registered before `/:email/messages` so "starred" is not read as an address.
+messagesRoutes.get('/starred/messages', validate('query', pageQuery), async (c) => {
+  const account = requireAccount(c.get('account'))
+  const rows = await listStarredMessages(database(c.env.DB), account.id, c.req.valid('query'))
+  return c.json(rows.map(messageJson))
+})
+
+messagesRoutes.get('/:email/messages', validate('query', pageQuery), async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const rows = await listInboxMessages(db, access.inbox, access.view, c.req.valid('query'))
+  return c.json(rows.map(messageJson))
+})
+
+messagesRoutes.delete('/:email/messages', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const released = await deleteUnstarredInboxMessages(db, access.inbox)
+  await releaseStorage(db, c.env.MAIL, released)
+  return c.body(null, 204)
+})
+
+messagesRoutes.get('/:email/message-count', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  return c.json({ count: await countInboxMessages(db, access.inbox, access.view), inbox: access.inbox })
+})
+
+messagesRoutes.get('/:email/messages/:messageId', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const [content, raw] = await Promise.all([
+    readContent(c.env.MAIL, message.contentKey),
+    message.size <= MAX_INLINE_RAW_BYTES ? c.env.MAIL.get(message.rawKey) : null,
+  ])
+  return c.json({
+    ...messageJson(message),
+    headers: headersObject(message.headers),
+    text: content.text,
+    html: content.html,
+    body: content.body,
+    // JSON cannot carry arbitrary bytes: this is a UTF-8 reading of the raw message, and
+    // null above MAX_INLINE_RAW_BYTES. GET /api/raw gives the exact bytes.
+    raw: raw ? await raw.text() : null,
+  })
+})
+
+messagesRoutes.delete('/:email/messages/:messageId', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const released = await deleteMessage(db, access.inbox, message.id)
+  await releaseStorage(db, c.env.MAIL, released)
+  return c.json({ _id: message.id, inbox: access.inbox, message: 'Message was deleted.' })
+})
+
+messagesRoutes.put('/:email/messages/:messageId/star', async (c) => {
+  const account = requireAccount(c.get('account'))
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), account)
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const savedBy = message.savedBy ? null : account.id
+  const updated = await updateMessage(db, access.inbox, message.id, { savedBy })
+  if (!updated) fail(404, 'Message not found.')
+  return c.json(messageJson(updated))
+})
+
+const headersQuery = z.object({
+  messageHeadersFormat: z.enum(['json', 'json-ordered', 'plain']).default('json'),
+})
+
+messagesRoutes.get('/:email/messages/:messageId/headers', validate('query', headersQuery), async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const format = c.req.valid('query').messageHeadersFormat
+  if (format === 'json-ordered') {
+    return c.json(message.headers.map(([name, value]) => ({ name, value })))
+  }
+  if (format === 'plain') {
+    return c.text(message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n')
+  }
+  const grouped: Record<string, string[]> = {}
+  for (const [name, value] of message.headers) (grouped[name] ??= []).push(value)
+  return c.json(grouped)
+})
+
+messagesRoutes.get('/:email/messages/:messageId/attachments', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const attachments = await findMessageAttachments(db, message.id)
+  return c.json(
+    attachments.map((attachment) => ({
+      checksum: attachment.md5,
+      contentDisposition: attachment.contentDisposition,
+      contentId: attachment.contentId,
+      contentType: attachment.contentType,
+      fileName: attachment.filename,
+      length: attachment.size,
+    })),
+  )
+})
+
+messagesRoutes.get('/:email/messages/:messageId/attachments/:attachmentIdentifier', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const wanted = c.req.param('attachmentIdentifier')
+  const bare = (value: string | null) => value?.replace(/^<|>$/g, '')
+  // OpenAPI: the identifier may be the MD5, the content id (with or without <>) or the name.
+  const attachment = (await findMessageAttachments(db, message.id)).find(
+    (a) => a.md5 === wanted || bare(a.contentId) === bare(wanted) || a.filename === wanted,
+  )
+  if (!attachment) fail(404, 'Attachment not found.')
+  const object = await c.env.MAIL.get(attachmentKey(attachment.md5))
+  if (!object) fail(404, 'Attachment not found.')
+  const filename = (attachment.filename ?? attachment.md5).replace(/["\\\r\n]/g, '_')
+  return c.body(object.body, 200, {
+    'Content-Type': attachment.contentType,
+    'Content-Length': String(object.size),
+    'Content-Disposition': `attachment; filename="${filename}"`,
+  })
+})
+
+const labelParam = z.string().min(1).max(100)
+
+messagesRoutes.put('/:email/messages/:messageId/labels/:label', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const label = labelParam.safeParse(c.req.param('label'))
+  if (!label.success) fail(400, 'Invalid label: 1 to 100 characters.')
+  const labels = [...new Set([...message.labels, label.data])]
+  await updateMessage(db, access.inbox, message.id, { labels })
+  return c.json({ _id: message.id, labels })
+})
+
+messagesRoutes.delete('/:email/messages/:messageId/labels/:label', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const label = c.req.param('label')
+  if (!message.labels.includes(label)) fail(404, `The message has no label ${label}.`)
+  const labels = message.labels.filter((existing) => existing !== label)
+  await updateMessage(db, access.inbox, message.id, { labels })
+  return c.json({ _id: message.id, labels })
+})
+
+const folderParam = z.enum(['inbox', 'all', 'spam', 'trash'])
+
+messagesRoutes.put('/:email/messages/:messageId/folder/:folder', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const folder = folderParam.safeParse(c.req.param('folder'))
+  if (!folder.success) fail(400, 'Invalid folder: one of inbox, all, spam, trash.')
+  await updateMessage(db, access.inbox, message.id, { folder: folder.data })
+  return c.json({ _id: message.id, folder: folder.data })
+})
+
+messagesRoutes.put('/:email/messages/:messageId/read/:readBoolean', async (c) => {
+  const db = database(c.env.DB)
+  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const value = c.req.param('readBoolean')
+  if (value !== 'true' && value !== 'false') fail(400, 'Invalid readBoolean: true or false.')
+  await updateMessage(db, access.inbox, message.id, { read: value === 'true' })
+  return c.json({ _id: message.id, read: value === 'true' })
+})
