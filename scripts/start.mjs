@@ -46,8 +46,21 @@ if (!env.TLS_CERT && !existsSync(tls.cert)) {
   mkdirSync(tlsDir, { recursive: true })
   const made = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '365',
-      '-keyout', tls.key, '-out', tls.cert],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '365',
+      '-keyout',
+      tls.key,
+      '-out',
+      tls.cert,
+    ],
     { stdio: 'ignore' },
   )
   if (made.status !== 0) console.warn('openssl not found: the bridge starts without TLS')

@@ -29,7 +29,9 @@ async function keyFromJsonBody(request: Request): Promise<string | undefined> {
 export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const apiKey =
-      c.req.header('mailsac-key') ?? c.req.query('_mailsacKey') ?? (await keyFromJsonBody(c.req.raw))
+      c.req.header('mailsac-key') ??
+      c.req.query('_mailsacKey') ??
+      (await keyFromJsonBody(c.req.raw))
     if (!apiKey) {
       c.set('account', null)
       return next()

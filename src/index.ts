@@ -21,7 +21,9 @@ app.route('/api', contentRoutes)
 app.route('/internal/ingest', ingestRoutes)
 app.route('/internal/admin', adminRoutes)
 
-app.notFound((c) => c.json({ error: 'Not Found', message: `No route for ${c.req.method} ${c.req.path}` }, 404))
+app.notFound((c) =>
+  c.json({ error: 'Not Found', message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+)
 
 app.onError((error, c) => {
   if (error instanceof HTTPException) {

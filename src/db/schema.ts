@@ -79,7 +79,9 @@ export const messages = sqliteTable(
   },
   (t) => [
     index('messages_inbox_received_idx').on(t.inbox, t.received),
-    index('messages_saved_by_idx').on(t.savedBy).where(sql`${t.savedBy} is not null`),
+    index('messages_saved_by_idx')
+      .on(t.savedBy)
+      .where(sql`${t.savedBy} is not null`),
     index('messages_raw_key_idx').on(t.rawKey),
   ],
 )

@@ -54,7 +54,11 @@ function envelopeRecipients(to: string[], setting: string | undefined): string[]
     recipients.add(address)
   }
   if (recipients.size > MAX_RECIPIENTS_PER_MESSAGE) {
-    throw new IngestRefusal(true, 400, `At most ${MAX_RECIPIENTS_PER_MESSAGE} recipients per message.`)
+    throw new IngestRefusal(
+      true,
+      400,
+      `At most ${MAX_RECIPIENTS_PER_MESSAGE} recipients per message.`,
+    )
   }
   return [...recipients]
 }
@@ -63,7 +67,11 @@ async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
   try {
     return await parseMessage(raw)
   } catch (error) {
-    throw new IngestRefusal(true, 400, `The message could not be parsed: ${(error as Error).message}`)
+    throw new IngestRefusal(
+      true,
+      400,
+      `The message could not be parsed: ${(error as Error).message}`,
+    )
   }
 }
 
@@ -119,7 +127,9 @@ export async function ingestMessage(
         httpMetadata: { contentType: 'application/json' },
       }),
       ...[...blobs.values()].map((a) =>
-        env.MAIL.put(attachmentKey(a.md5), a.bytes, { httpMetadata: { contentType: a.contentType } }),
+        env.MAIL.put(attachmentKey(a.md5), a.bytes, {
+          httpMetadata: { contentType: a.contentType },
+        }),
       ),
     ])
 

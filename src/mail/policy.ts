@@ -43,7 +43,10 @@ export async function visibleMessage(
 ): Promise<MessageRow> {
   const message = await findMessage(db, access.inbox, messageId)
   const hidden =
-    message && !access.view.inboxOwned && message.savedBy && message.savedBy !== access.view.viewerId
+    message &&
+    !access.view.inboxOwned &&
+    message.savedBy &&
+    message.savedBy !== access.view.viewerId
   if (!message || hidden) fail(404, 'Message not found.')
   return message
 }

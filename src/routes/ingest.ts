@@ -16,7 +16,8 @@ ingestRoutes.use('*', bearerToken('INGEST_TOKEN'))
 
 ingestRoutes.post('/', async (c) => {
   const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > MAX_MESSAGE_BYTES) fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+  if (declared > MAX_MESSAGE_BYTES)
+    fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   const raw = new Uint8Array(await c.req.arrayBuffer())
   const envelope = {
     from: c.req.query('from') ?? '',

@@ -48,7 +48,10 @@ messagesRoutes.delete('/:email/messages', async (c) => {
 messagesRoutes.get('/:email/message-count', async (c) => {
   const db = database(c.env.DB)
   const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  return c.json({ count: await countInboxMessages(db, access.inbox, access.view), inbox: access.inbox })
+  return c.json({
+    count: await countInboxMessages(db, access.inbox, access.view),
+    inbox: access.inbox,
+  })
 })
 
 messagesRoutes.get('/:email/messages/:messageId', async (c) => {
@@ -95,21 +98,25 @@ const headersQuery = z.object({
   messageHeadersFormat: z.enum(['json', 'json-ordered', 'plain']).default('json'),
 })
 
-messagesRoutes.get('/:email/messages/:messageId/headers', validate('query', headersQuery), async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
-  const format = c.req.valid('query').messageHeadersFormat
-  if (format === 'json-ordered') {
-    return c.json(message.headers.map(([name, value]) => ({ name, value })))
-  }
-  if (format === 'plain') {
-    return c.text(message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n')
-  }
-  const grouped: Record<string, string[]> = {}
-  for (const [name, value] of message.headers) (grouped[name] ??= []).push(value)
-  return c.json(grouped)
-})
+messagesRoutes.get(
+  '/:email/messages/:messageId/headers',
+  validate('query', headersQuery),
+  async (c) => {
+    const db = database(c.env.DB)
+    const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
+    const message = await visibleMessage(db, access, c.req.param('messageId'))
+    const format = c.req.valid('query').messageHeadersFormat
+    if (format === 'json-ordered') {
+      return c.json(message.headers.map(([name, value]) => ({ name, value })))
+    }
+    if (format === 'plain') {
+      return c.text(message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n')
+    }
+    const grouped: Record<string, string[]> = {}
+    for (const [name, value] of message.headers) (grouped[name] ??= []).push(value)
+    return c.json(grouped)
+  },
+)
 
 messagesRoutes.get('/:email/messages/:messageId/attachments', async (c) => {
   const db = database(c.env.DB)

@@ -82,7 +82,10 @@ export async function rotateApiKey(db: Database, id: string): Promise<string | n
 }
 
 export async function deleteAccount(db: Database, id: string): Promise<boolean> {
-  const deleted = await db.delete(accounts).where(eq(accounts.id, id)).returning({ id: accounts.id })
+  const deleted = await db
+    .delete(accounts)
+    .where(eq(accounts.id, id))
+    .returning({ id: accounts.id })
   return deleted.length > 0
 }
 

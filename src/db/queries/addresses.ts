@@ -7,7 +7,10 @@ import { privateAddresses } from '../schema'
 export type PrivateAddress = typeof privateAddresses.$inferSelect
 
 export async function findPrivateAddress(db: Database, email: string) {
-  return (await db.query.privateAddresses.findFirst({ where: eq(privateAddresses.email, email) })) ?? null
+  return (
+    (await db.query.privateAddresses.findFirst({ where: eq(privateAddresses.email, email) })) ??
+    null
+  )
 }
 
 /** The private addresses that any of `addresses` names, directly or by its encryptedInbox. */

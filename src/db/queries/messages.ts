@@ -68,7 +68,10 @@ export async function listStarredMessages(
     .select()
     .from(messages)
     .where(
-      and(eq(messages.savedBy, accountId), page.until ? lt(messages.received, page.until) : undefined),
+      and(
+        eq(messages.savedBy, accountId),
+        page.until ? lt(messages.received, page.until) : undefined,
+      ),
     )
     .orderBy(desc(messages.received), desc(messages.id))
     .limit(page.limit)

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // The Worker's tests run inside workerd with real D1 and R2 (isolated per test file).
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: 'test-admin-token',
+                INGEST_TOKEN: 'test-ingest-token',
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/**/*.test.ts'],
+          setupFiles: ['./test/apply-migrations.ts'],
+        },
+      },
+      ...(existsSync('./bridge/vitest.config.mts') ? ['./bridge/vitest.config.mts'] : []),
+    ],
+  },
+})
