@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers'
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
@@ -216,9 +215,7 @@ describe('email() handler', () => {
   it('stores routed mail through the same pipeline', async () => {
     const raw = latin1(simpleMessage({ subject: 'Routed' }))
     const { message, rejections } = routedEmail(raw, 'a@example.org', 'routed@example.com')
-    const ctx = createExecutionContext()
-    await worker.email(message, env, ctx)
-    await waitOnExecutionContext(ctx)
+    await worker.email(message, env)
     expect(rejections).toEqual([])
     const [listed] = await json('/api/addresses/routed@example.com/messages')
     expect(listed.subject).toBe('Routed')
@@ -230,9 +227,9 @@ describe('email() handler', () => {
       'a@example.org',
       'routed-down@example.com',
     )
-    await expect(
-      worker.email(message, { ...env, MAIL: failingBucket() }, createExecutionContext()),
-    ).rejects.toThrow(/Temporary storage failure/)
+    await expect(worker.email(message, { ...env, MAIL: failingBucket() })).rejects.toThrow(
+      /Temporary storage failure/,
+    )
     expect(rejections).toEqual([])
     expect(await rowCount('routed-down@example.com')).toBe(0)
   })
@@ -243,7 +240,7 @@ describe('email() handler', () => {
       'a@example.org',
       'not an address',
     )
-    await worker.email(message, env, createExecutionContext())
+    await worker.email(message, env)
     expect(rejections).toHaveLength(1)
     expect(rejections[0]).toMatch(/Invalid recipient/)
   })

@@ -56,7 +56,7 @@ describe('GET /api/me', () => {
   })
 
   it('returns null with 200 for a missing or invalid key', async () => {
-    for (const headers of [{}, { 'Mailsac-Key': 'b'.repeat(64) }]) {
+    for (const headers of [{}, { 'Mailsac-Key': 'b'.repeat(64) }] as Record<string, string>[]) {
       const response = await call('/api/me', { headers })
       expect(response.status).toBe(200)
       expect(await response.json()).toBeNull()
