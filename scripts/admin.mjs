@@ -1,0 +1,104 @@
+// `npm run admin -- <command>`: administers a running Worker (local or deployed) over its
+// /internal/admin API. Prints one JSON object on stdout; errors go to stderr with exit 1.
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const USAGE = `usage: npm run admin -- [--url URL] <command>
+  account create <username> [--message-limit N] [--private-credits N] [--sends N] [--email E]
+  account show <username>
+  account key <username>        issue a new API key, revoking the old one
+  account delete <username>
+The admin token comes from ADMIN_TOKEN in the environment, else from .dev.vars.
+--url defaults to $ADMIN_URL or http://127.0.0.1:8787.`
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+function adminToken() {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN
+  const file = join(root, '.dev.vars')
+  if (existsSync(file)) {
+    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync(file, 'utf8'))
+    if (match) return match[1]
+  }
+  return null
+}
+
+function die(message) {
+  process.stderr.write(`${message}\n`)
+  process.exit(1)
+}
+
+function count(name, value) {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0) die(`--${name} takes a whole number >= 0`)
+  return number
+}
+
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    url: { type: 'string' },
+    'message-limit': { type: 'string' },
+    'private-credits': { type: 'string' },
+    sends: { type: 'string' },
+    email: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (options.help || positionals.length === 0) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(options.help ? 0 : 1)
+}
+
+const [resource, action, name] = positionals
+if (resource !== 'account' || !action) die(USAGE)
+if (!name) die(`account ${action} needs a <username>`)
+const token = adminToken()
+if (!token) die('No admin token: set ADMIN_TOKEN or run `npm start` once to create .dev.vars')
+const base = (options.url ?? process.env.ADMIN_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '')
+const account = encodeURIComponent(name)
+
+const requests = {
+  create: () => [
+    'POST',
+    '/internal/admin/accounts',
+    {
+      username: name,
+      email: options.email,
+      messageLimit: count('message-limit', options['message-limit']),
+      privateAddressCredits: count('private-credits', options['private-credits']),
+      sendsRemaining: count('sends', options.sends),
+    },
+  ],
+  show: () => ['GET', `/internal/admin/accounts/${account}`],
+  key: () => ['POST', `/internal/admin/accounts/${account}/key`],
+  delete: () => ['DELETE', `/internal/admin/accounts/${account}`],
+}
+if (!requests[action]) die(`unknown command: account ${action}\n${USAGE}`)
+const [method, path, body] = requests[action]()
+
+let response
+try {
+  response = await fetch(base + path, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+} catch (error) {
+  die(`Cannot reach ${base}: ${error.cause?.code ?? error.message} (is \`npm start\` running?)`)
+}
+const text = await response.text()
+if (!response.ok) {
+  let message = text
+  try {
+    message = JSON.parse(text).message ?? text
+  } catch {}
+  die(`${response.status}: ${message}`)
+}
+process.stdout.write(`${text}\n`)
