@@ -50,13 +50,15 @@ CREATE TABLE `messages` (
 	`headers_json` text NOT NULL,
 	`envelope_from` text DEFAULT '' NOT NULL,
 	`ip` text,
-	`raw_key` text NOT NULL,
-	`content_key` text NOT NULL
+	`pack_key` text NOT NULL,
+	`raw_offset` integer NOT NULL,
+	`content_offset` integer NOT NULL,
+	`content_length` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `messages_inbox_received_idx` ON `messages` (`inbox`,`received`);--> statement-breakpoint
 CREATE INDEX `messages_saved_by_idx` ON `messages` (`saved_by`) WHERE "messages"."saved_by" is not null;--> statement-breakpoint
-CREATE INDEX `messages_raw_key_idx` ON `messages` (`raw_key`);--> statement-breakpoint
+CREATE INDEX `messages_pack_key_idx` ON `messages` (`pack_key`);--> statement-breakpoint
 CREATE TABLE `private_addresses` (
 	`email` text PRIMARY KEY NOT NULL,
 	`owner` text NOT NULL,

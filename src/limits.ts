@@ -21,3 +21,9 @@ export const API_KEY_LENGTH = 64
 
 /** D1 binds at most 100 parameters per statement; deletes of many rows go in chunks under it. */
 export const D1_MAX_BOUND_PARAMS = 100
+
+/** Deliveries per POST /internal/ingest/batch: keeps one D1 transaction short. */
+export const MAX_BATCH_MESSAGES = 100
+
+/** Bytes per batch request: a batch never carries more than one message at its maximum. */
+export const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES + 1024 * 1024

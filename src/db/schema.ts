@@ -48,9 +48,9 @@ export const privateAddresses = sqliteTable(
 
 /**
  * One row per stored message per recipient inbox (Mailsac stores one message per RCPT).
- * Everything the list and metadata responses need lives here so listing never touches R2;
- * the raw bytes and the parsed text/html live in R2 under `rawKey` / `contentKey`, shared by
- * the rows of one delivery.
+ * Everything the list and metadata responses need lives here so listing never touches R2.
+ * The raw bytes and the parsed bodies live in an R2 "pack" object (see src/mail/storage.ts)
+ * at the byte ranges recorded here; the rows of one delivery share them.
  */
 export const messages = sqliteTable(
   'messages',
@@ -74,15 +74,18 @@ export const messages = sqliteTable(
     headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
     envelopeFrom: text('envelope_from').notNull().default(''),
     ip: text('ip'),
-    rawKey: text('raw_key').notNull(),
-    contentKey: text('content_key').notNull(),
+    packKey: text('pack_key').notNull(),
+    // The raw message is `size` bytes at `rawOffset`; the parsed bodies JSON follows it.
+    rawOffset: integer('raw_offset').notNull(),
+    contentOffset: integer('content_offset').notNull(),
+    contentLength: integer('content_length').notNull(),
   },
   (t) => [
     index('messages_inbox_received_idx').on(t.inbox, t.received),
     index('messages_saved_by_idx')
       .on(t.savedBy)
       .where(sql`${t.savedBy} is not null`),
-    index('messages_raw_key_idx').on(t.rawKey),
+    index('messages_pack_key_idx').on(t.packKey),
   ],
 )
 

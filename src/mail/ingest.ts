@@ -1,12 +1,12 @@
 import { database } from '../db/client'
 import { findPrivateAddressesFor } from '../db/queries/addresses'
-import { insertDelivery, touchAttachmentBlobs, type NewMessageRow } from '../db/queries/messages'
+import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../limits'
 import { domainOf, normalizeAddress } from './address'
 import { parseMessage, type ParsedMessage } from './parse'
 import { randomString } from './random'
 import { sanitizeHtml } from './sanitize'
-import { attachmentKey, contentKey, rawKey, type MessageContent } from './storage'
+import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
 
 /** The SMTP envelope of a delivery. */
 export type Envelope = { from: string; to: string[]; ip?: string | null }
@@ -75,39 +75,52 @@ async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
   }
 }
 
-/**
- * Stores one delivery: the exact raw bytes and the parsed bodies in R2, each attachment once
- * in R2 under its MD5, and one metadata row per recipient inbox in D1. Resolves only when
- * everything is durable; throws an `IngestRefusal` otherwise, having stored no row.
- */
-export async function ingestMessage(
+/** A delivery that passed the permanent checks and was parsed, ready to be stored. */
+type PreparedDelivery = {
+  raw: Uint8Array
+  envelope: Envelope
+  recipients: string[]
+  parsed: ParsedMessage
+}
+
+/** The permanent checks and the parse: throws a permanent `IngestRefusal`, never stores. */
+async function prepareDelivery(
   env: IngestBindings,
   raw: Uint8Array,
   envelope: Envelope,
-  now = new Date(),
-): Promise<StoredMessage[]> {
+): Promise<PreparedDelivery> {
   if (raw.byteLength > MAX_MESSAGE_BYTES) {
     throw new IngestRefusal(true, 413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
-  const parsed = await parseOrRefuse(raw)
-  const db = database(env.DB)
+  return { raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
+}
 
+/**
+ * Stores deliveries together: the exact raw bytes and the parsed bodies in R2, each
+ * attachment once in R2 under its MD5, and one metadata row per recipient inbox in D1, all
+ * rows in one D1 batch (one transaction). Resolves only when everything is durable; throws a
+ * temporary `IngestRefusal` otherwise, having stored no row.
+ */
+async function storeDeliveries(
+  env: IngestBindings,
+  deliveries: PreparedDelivery[],
+  now: Date,
+): Promise<StoredMessage[][]> {
+  const db = database(env.DB)
+  const pack = packKey(randomString(24))
   let stage = 'routing'
-  const deliveryId = randomString(24)
-  const keys = { raw: rawKey(deliveryId), content: contentKey(deliveryId) }
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
     // originalInbox keeping the alias it was sent to (seed: "originalInbox").
-    const owned = await findPrivateAddressesFor(db, recipients)
+    const owned = await findPrivateAddressesFor(db, [
+      ...new Set(deliveries.flatMap((delivery) => delivery.recipients)),
+    ])
     const aliasOf = new Map(owned.map((address) => [address.encryptedInbox, address.email]))
-    const deliveries = new Map<string, string>()
-    for (const recipient of recipients) {
-      const inbox = aliasOf.get(recipient) ?? recipient
-      if (!deliveries.has(inbox)) deliveries.set(inbox, recipient)
-    }
 
-    const blobs = new Map(parsed.attachments.map((a) => [a.md5, a]))
+    const blobs = new Map(
+      deliveries.flatMap((delivery) => delivery.parsed.attachments.map((a) => [a.md5, a])),
+    )
     stage = 'D1 (attachment blobs)'
     await touchAttachmentBlobs(
       db,
@@ -116,16 +129,18 @@ export async function ingestMessage(
     )
 
     stage = 'R2'
-    const content: MessageContent = {
-      text: parsed.text,
-      html: parsed.html,
-      body: await sanitizeHtml(parsed.html),
-    }
+    const contents = await Promise.all(
+      deliveries.map(async ({ parsed }): Promise<MessageContent> => ({
+        text: parsed.text,
+        html: parsed.html,
+        body: await sanitizeHtml(parsed.html),
+      })),
+    )
+    const { bytes, slots } = buildPack(
+      deliveries.map((delivery, i) => ({ raw: delivery.raw, content: contents[i] })),
+    )
     await Promise.all([
-      env.MAIL.put(keys.raw, raw, { httpMetadata: { contentType: 'message/rfc822' } }),
-      env.MAIL.put(keys.content, JSON.stringify(content), {
-        httpMetadata: { contentType: 'application/json' },
-      }),
+      env.MAIL.put(pack, bytes),
       ...[...blobs.values()].map((a) =>
         env.MAIL.put(attachmentKey(a.md5), a.bytes, {
           httpMetadata: { contentType: a.contentType },
@@ -134,46 +149,117 @@ export async function ingestMessage(
     ])
 
     stage = 'D1 (messages)'
-    const md5s = parsed.attachments.map((a) => a.md5)
-    const rows: NewMessageRow[] = [...deliveries].map(([inbox, originalInbox], index) => ({
-      id: `${deliveryId}-${index}`,
-      inbox,
-      originalInbox,
-      domain: domainOf(inbox),
-      from: parsed.from,
-      to: parsed.to.length > 0 ? parsed.to : [{ name: '', address: originalInbox }],
-      cc: parsed.cc,
-      bcc: parsed.bcc,
-      subject: parsed.subject,
-      received: now,
-      size: raw.byteLength,
-      attachments: [...new Set(md5s)],
-      labels: [],
-      headers: parsed.headers,
-      envelopeFrom: envelope.from,
-      ip: envelope.ip ?? null,
-      rawKey: keys.raw,
-      contentKey: keys.content,
-    }))
-    await insertDelivery(
+    const rows = deliveries.map((delivery, i) =>
+      messageRows(delivery, randomString(24), { packKey: pack, ...slots[i] }, aliasOf, now),
+    )
+    await insertDeliveries(
       db,
-      rows,
-      parsed.attachments.map((a, position) => ({
-        position,
-        md5: a.md5,
-        filename: a.filename,
-        contentType: a.contentType,
-        contentDisposition: a.contentDisposition,
-        contentId: a.contentId,
-        size: a.bytes.byteLength,
+      deliveries.map((delivery, i) => ({
+        rows: rows[i],
+        attachments: delivery.parsed.attachments.map((a, position) => ({
+          position,
+          md5: a.md5,
+          filename: a.filename,
+          contentType: a.contentType,
+          contentDisposition: a.contentDisposition,
+          contentId: a.contentId,
+          size: a.bytes.byteLength,
+        })),
       })),
     )
-    return rows.map((row) => ({ _id: row.id, inbox: row.inbox }))
+    return rows.map((deliveryRows) =>
+      deliveryRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
+    )
   } catch (error) {
-    // Nothing references this delivery's own objects; shared attachment blobs stay (another
-    // message may use them) and are reclaimed by the retention sweep when unreferenced.
-    await env.MAIL.delete([keys.raw, keys.content]).catch(() => undefined)
+    // Nothing references this pack; shared attachment blobs stay (another message may use
+    // them) and are reclaimed by the retention sweep when unreferenced.
+    await env.MAIL.delete(pack).catch(() => undefined)
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
     throw new IngestRefusal(false, 503, `Temporary storage failure (${stage}); try again later.`)
   }
+}
+
+/** One D1 row per recipient inbox of a delivery; ids are `<delivery>-0`, `-1`, ... */
+function messageRows(
+  { parsed, raw, envelope, recipients }: PreparedDelivery,
+  deliveryId: string,
+  location: PackSlot & { packKey: string },
+  aliasOf: Map<string, string>,
+  now: Date,
+): NewMessageRow[] {
+  const inboxes = new Map<string, string>()
+  for (const recipient of recipients) {
+    const inbox = aliasOf.get(recipient) ?? recipient
+    if (!inboxes.has(inbox)) inboxes.set(inbox, recipient)
+  }
+  const md5s = [...new Set(parsed.attachments.map((a) => a.md5))]
+  return [...inboxes].map(([inbox, originalInbox], index) => ({
+    id: `${deliveryId}-${index}`,
+    inbox,
+    originalInbox,
+    domain: domainOf(inbox),
+    from: parsed.from,
+    to: parsed.to.length > 0 ? parsed.to : [{ name: '', address: originalInbox }],
+    cc: parsed.cc,
+    bcc: parsed.bcc,
+    subject: parsed.subject,
+    received: now,
+    size: raw.byteLength,
+    attachments: md5s,
+    labels: [],
+    headers: parsed.headers,
+    envelopeFrom: envelope.from,
+    ip: envelope.ip ?? null,
+    ...location,
+  }))
+}
+
+/**
+ * Stores one delivery. Resolves with the stored message ids only once everything is
+ * durable; throws an `IngestRefusal` (permanent or temporary) otherwise, having stored no row.
+ */
+export async function ingestMessage(
+  env: IngestBindings,
+  raw: Uint8Array,
+  envelope: Envelope,
+  now = new Date(),
+): Promise<StoredMessage[]> {
+  const delivery = await prepareDelivery(env, raw, envelope)
+  const [stored] = await storeDeliveries(env, [delivery], now)
+  return stored
+}
+
+export type BatchResult =
+  | { messages: StoredMessage[] }
+  | { status: IngestRefusal['status']; error: string; message: string }
+
+/**
+ * Stores many deliveries in one pass (one D1 transaction, R2 writes in parallel), which is
+ * how the SMTP bridge keeps up with bursts. Each delivery is refused on its own for permanent
+ * reasons; a storage failure refuses all of them temporarily (none is stored).
+ */
+export async function ingestBatch(
+  env: IngestBindings,
+  items: { raw: Uint8Array; envelope: Envelope }[],
+  now = new Date(),
+): Promise<BatchResult[]> {
+  const results: BatchResult[] = new Array(items.length)
+  const prepared: { index: number; delivery: PreparedDelivery }[] = []
+  for (const [index, item] of items.entries()) {
+    try {
+      prepared.push({ index, delivery: await prepareDelivery(env, item.raw, item.envelope) })
+    } catch (error) {
+      if (!(error instanceof IngestRefusal)) throw error
+      results[index] = { status: error.status, error: 'refused', message: error.message }
+    }
+  }
+  if (prepared.length > 0) {
+    const stored = await storeDeliveries(
+      env,
+      prepared.map((entry) => entry.delivery),
+      now,
+    )
+    prepared.forEach((entry, i) => (results[entry.index] = { messages: stored[i] }))
+  }
+  return results
 }

@@ -1,11 +1,14 @@
+import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
+import { eq } from 'drizzle-orm'
+import type { Database } from '../db/client'
 import type { Account } from '../db/queries/accounts'
 import { findPrivateAddress } from '../db/queries/addresses'
-import { findMessage, type InboxView, type MessageRow } from '../db/queries/messages'
-import type { Database } from '../db/client'
+import { findMessage, type MessageRow } from '../db/queries/messages'
+import { privateAddresses } from '../db/schema'
 import { fail } from '../errors'
 import { normalizeAddress } from './address'
 
-export type InboxAccess = { inbox: string; owner: string | null; view: InboxView }
+export type InboxAccess = { inbox: string; owner: string | null; viewerId: string | null }
 
 /** The canonical inbox named by a path parameter, or a 400 naming it. */
 export function inboxParam(input: string): string {
@@ -15,9 +18,28 @@ export function inboxParam(input: string): string {
 }
 
 /**
- * Whether `account` may see an inbox. Public inboxes are open to anyone, even without a key;
- * a private inbox only to its owner (seed: "Returns 401 if owned by other user").
+ * Opens an inbox for `account` and runs `query` on it in the same D1 round trip as the
+ * ownership check; the query's result is only returned when access is granted. Public
+ * inboxes are open to anyone, even without a key; a private inbox only to its owner (seed:
+ * "Returns 401 if owned by other user").
  */
+export async function withInboxAccess<Query extends BatchItem<'sqlite'>>(
+  db: Database,
+  input: string,
+  account: Account | null,
+  query: (inbox: string, viewerId: string | null) => Query,
+): Promise<{ access: InboxAccess; result: BatchResponse<[Query]>[0] }> {
+  const inbox = inboxParam(input)
+  const viewerId = account?.id ?? null
+  const ownerQuery = db
+    .select({ owner: privateAddresses.owner })
+    .from(privateAddresses)
+    .where(eq(privateAddresses.email, inbox))
+  const [owners, result] = await db.batch([ownerQuery, query(inbox, viewerId)])
+  return { access: grantAccess(inbox, owners[0]?.owner ?? null, account), result }
+}
+
+/** Opens an inbox for `account` (the ownership check alone, for routes that then write). */
 export async function inboxAccess(
   db: Database,
   input: string,
@@ -25,28 +47,31 @@ export async function inboxAccess(
 ): Promise<InboxAccess> {
   const inbox = inboxParam(input)
   const address = await findPrivateAddress(db, inbox)
-  const owner = address?.owner ?? null
+  return grantAccess(inbox, address?.owner ?? null, account)
+}
+
+function grantAccess(inbox: string, owner: string | null, account: Account | null): InboxAccess {
   if (owner && owner !== account?.id) {
     fail(401, account ? 'This address is owned by another account.' : 'This address is private.')
   }
-  return { inbox, owner, view: { viewerId: account?.id ?? null, inboxOwned: owner !== null } }
+  return { inbox, owner, viewerId: account?.id ?? null }
 }
 
 /**
- * A message the caller may see. A message starred by someone else on a public inbox is
- * answered as missing, so its existence does not leak.
+ * A message the caller may see, with the inbox access it was read under. A message starred
+ * by someone else on a public inbox is answered as missing, so its existence does not leak.
  */
 export async function visibleMessage(
   db: Database,
-  access: InboxAccess,
+  input: string,
+  account: Account | null,
   messageId: string,
-): Promise<MessageRow> {
-  const message = await findMessage(db, access.inbox, messageId)
-  const hidden =
-    message &&
-    !access.view.inboxOwned &&
-    message.savedBy &&
-    message.savedBy !== access.view.viewerId
+): Promise<{ access: InboxAccess; message: MessageRow }> {
+  const { access, result } = await withInboxAccess(db, input, account, (inbox) =>
+    findMessage(db, inbox, messageId),
+  )
+  const message = result[0] as MessageRow | undefined
+  const hidden = message && !access.owner && message.savedBy && message.savedBy !== access.viewerId
   if (!message || hidden) fail(404, 'Message not found.')
-  return message
+  return { access, message }
 }

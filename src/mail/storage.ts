@@ -1,30 +1,77 @@
 import type { Database } from '../db/client'
 import {
   deleteUnreferencedBlobs,
-  findReferencedRawKeys,
+  findReferencedPacks,
+  type MessageRow,
   type ReleasedRefs,
 } from '../db/queries/messages'
 
-// R2 layout. Raw bytes and parsed bodies are written once per delivery and shared by the
-// rows of its recipients; attachments are content-addressed by MD5 and shared by every
-// message that carries the same bytes.
+// R2 layout.
+//
+// packs/<id>: one object per ingest call, holding for each delivery its exact raw bytes
+// followed by its parsed bodies as JSON; D1 rows record the byte ranges and R2 range reads
+// serve them. One write per batch instead of two per message: R2 writes are the slowest and
+// the billed (Class A) operation, and the SMTP bridge batches bursts of mail. A pack is
+// deleted once no row references it; since mail of one batch arrives together and is
+// recycled together, little space is held by partly deleted packs.
+//
+// attachments/<md5>: attachment bytes, content-addressed and shared by every message that
+// carries them.
+//
+// Parsed text/HTML live in R2 rather than D1 because bodies can be megabytes (D1 caps a value
+// at 2 MB and bills by rows read), while list responses never need them.
 
-/** The exact bytes received, served by /api/raw and POP3 RETR. */
-export const rawKey = (deliveryId: string) => `raw/${deliveryId}.eml`
-
-/**
- * Parsed text, full HTML and sanitized HTML as one JSON object. They live in R2 rather than
- * D1 because bodies can be megabytes (D1 caps a value at 2 MB and bills by rows read), while
- * list responses never need them: only the single-message and body routes read this object.
- */
-export const contentKey = (deliveryId: string) => `content/${deliveryId}.json`
+export const packKey = (id: string) => `packs/${id}`
 
 export const attachmentKey = (md5: string) => `attachments/${md5}`
 
 export type MessageContent = { text: string; html: string; body: string }
 
-export async function readContent(bucket: R2Bucket, key: string): Promise<MessageContent> {
-  const object = await bucket.get(key)
+type PackPart = { raw: Uint8Array; content: MessageContent }
+export type PackSlot = { rawOffset: number; contentOffset: number; contentLength: number }
+
+/** Lays out deliveries in one pack; returns its bytes and where each delivery's parts are. */
+export function buildPack(parts: PackPart[]): { bytes: Uint8Array; slots: PackSlot[] } {
+  const encoder = new TextEncoder()
+  const contents = parts.map((part) => encoder.encode(JSON.stringify(part.content)))
+  const total = parts.reduce(
+    (sum, part, i) => sum + part.raw.byteLength + contents[i].byteLength,
+    0,
+  )
+  const bytes = new Uint8Array(total)
+  const slots: PackSlot[] = []
+  let offset = 0
+  parts.forEach((part, i) => {
+    bytes.set(part.raw, offset)
+    bytes.set(contents[i], offset + part.raw.byteLength)
+    slots.push({
+      rawOffset: offset,
+      contentOffset: offset + part.raw.byteLength,
+      contentLength: contents[i].byteLength,
+    })
+    offset += part.raw.byteLength + contents[i].byteLength
+  })
+  return { bytes, slots }
+}
+
+type Located = Pick<
+  MessageRow,
+  'packKey' | 'rawOffset' | 'size' | 'contentOffset' | 'contentLength'
+>
+
+/** The exact raw bytes of a message, as a stream; null if the pack is gone. */
+export async function readRaw(bucket: R2Bucket, message: Located) {
+  if (message.size === 0) return { body: new Response('').body as ReadableStream, size: 0 }
+  const object = await bucket.get(message.packKey, {
+    range: { offset: message.rawOffset, length: message.size },
+  })
+  return object ? { body: object.body, size: message.size } : null
+}
+
+export async function readContent(bucket: R2Bucket, message: Located): Promise<MessageContent> {
+  const object = await bucket.get(message.packKey, {
+    range: { offset: message.contentOffset, length: message.contentLength },
+  })
   if (!object) return { text: '', html: '', body: '' }
   return object.json<MessageContent>()
 }
@@ -34,8 +81,8 @@ const BLOB_GRACE_MS = 15 * 60 * 1000
 
 /**
  * After message rows are deleted: removes the R2 objects no remaining row references.
- * Raw and content objects belong to one delivery (shared by its recipients' rows);
- * attachment blobs are shared across deliveries and only go once nothing points at them.
+ * Packs belong to one ingest call (shared by its deliveries' rows); attachment blobs are
+ * shared across deliveries and only go once nothing points at them.
  */
 export async function releaseStorage(
   db: Database,
@@ -44,9 +91,9 @@ export async function releaseStorage(
   now = new Date(),
 ) {
   if (released.length === 0) return
-  const contentOf = new Map(released.map((ref) => [ref.rawKey, ref.contentKey]))
-  const alive = await findReferencedRawKeys(db, [...contentOf.keys()])
-  const doomed = [...contentOf].filter(([raw]) => !alive.has(raw)).flat()
+  const packs = [...new Set(released.map((ref) => ref.packKey))]
+  const alive = await findReferencedPacks(db, packs)
+  const doomed = packs.filter((key) => !alive.has(key))
   const md5s = [...new Set(released.flatMap((ref) => ref.attachments))]
   const gone = await deleteUnreferencedBlobs(db, md5s, new Date(now.getTime() - BLOB_GRACE_MS))
   doomed.push(...gone.map(attachmentKey))

@@ -3,8 +3,8 @@ import { database } from '../db/client'
 import { findMessageAttachments, headersObject } from '../db/queries/messages'
 import { fail } from '../errors'
 import { inlineCidImages } from '../mail/inline-images'
-import { inboxAccess, visibleMessage } from '../mail/policy'
-import { readContent } from '../mail/storage'
+import { visibleMessage } from '../mail/policy'
+import { readContent, readRaw } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { downloadQuery, validate } from '../validation'
 
@@ -13,8 +13,9 @@ export const contentRoutes = new Hono<AppEnv>()
 
 async function accessibleMessage(c: Context<AppEnv>) {
   const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email') as string, c.get('account'))
-  return { db, message: await visibleMessage(db, access, c.req.param('messageId') as string) }
+  const email = c.req.param('email') as string
+  const messageId = c.req.param('messageId') as string
+  return { db, ...(await visibleMessage(db, email, c.get('account'), messageId)) }
 }
 
 /** `?download=1` makes browsers save the file instead of showing it (seed). */
@@ -33,7 +34,7 @@ contentRoutes.get('/headers/:email/:messageId', validate('query', downloadQuery)
 
 contentRoutes.get('/body/:email/:messageId', validate('query', downloadQuery), async (c) => {
   const { message } = await accessibleMessage(c)
-  const content = await readContent(c.env.MAIL, message.contentKey)
+  const content = await readContent(c.env.MAIL, message)
   return c.body(content.body, 200, {
     'Content-Type': 'text/html; charset=utf-8',
     // Defence in depth for browsers that open the route directly: nothing may run or load.
@@ -45,7 +46,7 @@ contentRoutes.get('/body/:email/:messageId', validate('query', downloadQuery), a
 contentRoutes.get('/dirty/:email/:messageId', validate('query', downloadQuery), async (c) => {
   const { db, message } = await accessibleMessage(c)
   const [content, attachments] = await Promise.all([
-    readContent(c.env.MAIL, message.contentKey),
+    readContent(c.env.MAIL, message),
     findMessageAttachments(db, message.id),
   ])
   const html = await inlineCidImages(content.html, attachments, c.env.MAIL)
@@ -59,7 +60,7 @@ contentRoutes.get('/dirty/:email/:messageId', validate('query', downloadQuery), 
 
 contentRoutes.get('/text/:email/:messageId', validate('query', downloadQuery), async (c) => {
   const { message } = await accessibleMessage(c)
-  const content = await readContent(c.env.MAIL, message.contentKey)
+  const content = await readContent(c.env.MAIL, message)
   return c.body(content.text, 200, {
     'Content-Type': 'text/plain; charset=utf-8',
     ...downloadHeaders(c, `${message.id}.txt`),
@@ -68,12 +69,12 @@ contentRoutes.get('/text/:email/:messageId', validate('query', downloadQuery), a
 
 contentRoutes.get('/raw/:email/:messageId', validate('query', downloadQuery), async (c) => {
   const { message } = await accessibleMessage(c)
-  const object = await c.env.MAIL.get(message.rawKey)
-  if (!object) fail(404, 'Message not found.')
+  const raw = await readRaw(c.env.MAIL, message)
+  if (!raw) fail(404, 'Message not found.')
   // The exact bytes received, whatever their charset: no charset is claimed.
-  return c.body(object.body, 200, {
+  return c.body(raw.body, 200, {
     'Content-Type': 'text/plain',
-    'Content-Length': String(object.size),
+    'Content-Length': String(raw.size),
     ...downloadHeaders(c, `${message.id}.eml`),
   })
 })

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { requireAccount } from '../auth'
 import { database } from '../db/client'
@@ -15,13 +15,21 @@ import {
 } from '../db/queries/messages'
 import { fail } from '../errors'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
-import { inboxAccess, visibleMessage } from '../mail/policy'
-import { attachmentKey, readContent, releaseStorage } from '../mail/storage'
+import { inboxAccess, visibleMessage, withInboxAccess } from '../mail/policy'
+import { attachmentKey, readContent, readRaw, releaseStorage } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { pageQuery, validate } from '../validation'
 
 /** Messages of an inbox: `/api/addresses/...` (seed paths plus the OpenAPI's modern ones). */
 export const messagesRoutes = new Hono<AppEnv>()
+
+/** The message named by `:email` and `:messageId`, if the caller may see it. */
+async function openMessage(c: Context<AppEnv>) {
+  const db = database(c.env.DB)
+  const email = c.req.param('email') as string
+  const messageId = c.req.param('messageId') as string
+  return { db, ...(await visibleMessage(db, email, c.get('account'), messageId)) }
+}
 
 // Registered before `/:email/messages` so "starred" is not read as an address.
 messagesRoutes.get('/starred/messages', validate('query', pageQuery), async (c) => {
@@ -32,8 +40,12 @@ messagesRoutes.get('/starred/messages', validate('query', pageQuery), async (c) 
 
 messagesRoutes.get('/:email/messages', validate('query', pageQuery), async (c) => {
   const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const rows = await listInboxMessages(db, access.inbox, access.view, c.req.valid('query'))
+  const { result: rows } = await withInboxAccess(
+    db,
+    c.req.param('email'),
+    c.get('account'),
+    (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, c.req.valid('query')),
+  )
   return c.json(rows.map(messageJson))
 })
 
@@ -47,20 +59,20 @@ messagesRoutes.delete('/:email/messages', async (c) => {
 
 messagesRoutes.get('/:email/message-count', async (c) => {
   const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  return c.json({
-    count: await countInboxMessages(db, access.inbox, access.view),
-    inbox: access.inbox,
-  })
+  const { access, result } = await withInboxAccess(
+    db,
+    c.req.param('email'),
+    c.get('account'),
+    (inbox, viewerId) => countInboxMessages(db, inbox, viewerId),
+  )
+  return c.json({ count: result[0]?.count ?? 0, inbox: access.inbox })
 })
 
 messagesRoutes.get('/:email/messages/:messageId', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const [content, raw] = await Promise.all([
-    readContent(c.env.MAIL, message.contentKey),
-    message.size <= MAX_INLINE_RAW_BYTES ? c.env.MAIL.get(message.rawKey) : null,
+    readContent(c.env.MAIL, message),
+    message.size <= MAX_INLINE_RAW_BYTES ? readRaw(c.env.MAIL, message) : null,
   ])
   return c.json({
     ...messageJson(message),
@@ -70,14 +82,12 @@ messagesRoutes.get('/:email/messages/:messageId', async (c) => {
     body: content.body,
     // JSON cannot carry arbitrary bytes: this is a UTF-8 reading of the raw message, and
     // null above MAX_INLINE_RAW_BYTES. GET /api/raw gives the exact bytes.
-    raw: raw ? await raw.text() : null,
+    raw: raw ? await new Response(raw.body).text() : null,
   })
 })
 
 messagesRoutes.delete('/:email/messages/:messageId', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const released = await deleteMessage(db, access.inbox, message.id)
   await releaseStorage(db, c.env.MAIL, released)
   return c.json({ _id: message.id, inbox: access.inbox, message: 'Message was deleted.' })
@@ -85,9 +95,7 @@ messagesRoutes.delete('/:email/messages/:messageId', async (c) => {
 
 messagesRoutes.put('/:email/messages/:messageId/star', async (c) => {
   const account = requireAccount(c.get('account'))
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), account)
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const savedBy = message.savedBy ? null : account.id
   const updated = await updateMessage(db, access.inbox, message.id, { savedBy })
   if (!updated) fail(404, 'Message not found.')
@@ -102,9 +110,7 @@ messagesRoutes.get(
   '/:email/messages/:messageId/headers',
   validate('query', headersQuery),
   async (c) => {
-    const db = database(c.env.DB)
-    const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-    const message = await visibleMessage(db, access, c.req.param('messageId'))
+    const { message } = await openMessage(c)
     const format = c.req.valid('query').messageHeadersFormat
     if (format === 'json-ordered') {
       return c.json(message.headers.map(([name, value]) => ({ name, value })))
@@ -119,9 +125,7 @@ messagesRoutes.get(
 )
 
 messagesRoutes.get('/:email/messages/:messageId/attachments', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const attachments = await findMessageAttachments(db, message.id)
   return c.json(
     attachments.map((attachment) => ({
@@ -136,9 +140,7 @@ messagesRoutes.get('/:email/messages/:messageId/attachments', async (c) => {
 })
 
 messagesRoutes.get('/:email/messages/:messageId/attachments/:attachmentIdentifier', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const wanted = c.req.param('attachmentIdentifier')
   const bare = (value: string | null) => value?.replace(/^<|>$/g, '')
   // OpenAPI: the identifier may be the MD5, the content id (with or without <>) or the name.
@@ -159,9 +161,7 @@ messagesRoutes.get('/:email/messages/:messageId/attachments/:attachmentIdentifie
 const labelParam = z.string().min(1).max(100)
 
 messagesRoutes.put('/:email/messages/:messageId/labels/:label', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const label = labelParam.safeParse(c.req.param('label'))
   if (!label.success) fail(400, 'Invalid label: 1 to 100 characters.')
   const labels = [...new Set([...message.labels, label.data])]
@@ -170,9 +170,7 @@ messagesRoutes.put('/:email/messages/:messageId/labels/:label', async (c) => {
 })
 
 messagesRoutes.delete('/:email/messages/:messageId/labels/:label', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const label = c.req.param('label')
   if (!message.labels.includes(label)) fail(404, `The message has no label ${label}.`)
   const labels = message.labels.filter((existing) => existing !== label)
@@ -183,9 +181,7 @@ messagesRoutes.delete('/:email/messages/:messageId/labels/:label', async (c) => 
 const folderParam = z.enum(['inbox', 'all', 'spam', 'trash'])
 
 messagesRoutes.put('/:email/messages/:messageId/folder/:folder', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const folder = folderParam.safeParse(c.req.param('folder'))
   if (!folder.success) fail(400, 'Invalid folder: one of inbox, all, spam, trash.')
   await updateMessage(db, access.inbox, message.id, { folder: folder.data })
@@ -193,9 +189,7 @@ messagesRoutes.put('/:email/messages/:messageId/folder/:folder', async (c) => {
 })
 
 messagesRoutes.put('/:email/messages/:messageId/read/:readBoolean', async (c) => {
-  const db = database(c.env.DB)
-  const access = await inboxAccess(db, c.req.param('email'), c.get('account'))
-  const message = await visibleMessage(db, access, c.req.param('messageId'))
+  const { db, access, message } = await openMessage(c)
   const value = c.req.param('readBoolean')
   if (value !== 'true' && value !== 'false') fail(400, 'Invalid readBoolean: true or false.')
   await updateMessage(db, access.inbox, message.id, { read: value === 'true' })

@@ -133,7 +133,7 @@ describe('ingest pipeline', () => {
         return typeof value === 'function' ? value.bind(target) : value
       },
     })
-    const before = (await env.MAIL.list({ prefix: 'raw/' })).objects.length
+    const before = (await env.MAIL.list({ prefix: 'packs/' })).objects.length
     const attempt = ingestMessage({ ...env, DB: brokenDb }, latin1(simpleMessage()), {
       from: 'a@example.org',
       to: ['d1-down@example.com', 'd1-down-2@example.com'],
@@ -141,7 +141,7 @@ describe('ingest pipeline', () => {
     await expect(attempt).rejects.toMatchObject({ permanent: false, status: 503 })
     expect(await rowCount('d1-down@example.com')).toBe(0)
     expect(await rowCount('d1-down-2@example.com')).toBe(0)
-    expect((await env.MAIL.list({ prefix: 'raw/' })).objects.length).toBe(before)
+    expect((await env.MAIL.list({ prefix: 'packs/' })).objects.length).toBe(before)
   })
 
   it('refuses bad envelopes and oversize mail permanently with the right status', async () => {

@@ -1,17 +1,20 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { D1_MAX_BOUND_PARAMS } from '../../limits'
 import type { Database } from '../client'
-import { attachmentBlobs, messageAttachments, messages, type HeaderList } from '../schema'
+import {
+  attachmentBlobs,
+  messageAttachments,
+  messages,
+  privateAddresses,
+  type HeaderList,
+} from '../schema'
 
 export type MessageRow = typeof messages.$inferSelect
 export type NewMessageRow = typeof messages.$inferInsert
 export type MessageAttachmentRow = typeof messageAttachments.$inferSelect
 
-/** Who is looking at an inbox: decides whether other accounts' starred messages are hidden. */
-export type InboxView = { viewerId: string | null; inboxOwned: boolean }
-
 /** What a deleted row referenced in R2, so storage can be released once nothing else does. */
-export type ReleasedRefs = Pick<MessageRow, 'rawKey' | 'contentKey' | 'attachments'>
+export type ReleasedRefs = Pick<MessageRow, 'packKey' | 'attachments'>
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = []
@@ -20,23 +23,27 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 /**
- * On a public inbox, a message starred by an account becomes private to that account
- * (Mailsac: "saved messages are made private for the user"); on an owned inbox the owner
- * sees everything.
+ * Rows `viewerId` may see in an inbox it may open: all of them on its own private inbox; on a
+ * public inbox, all but those starred by another account (Mailsac: a saved message is "made
+ * private for the user"). Written as SQL so it runs in the same D1 round trip as the
+ * ownership check instead of after it.
  */
-function visibleTo(view: InboxView): SQL | undefined {
-  if (view.inboxOwned) return undefined
-  return view.viewerId
-    ? or(isNull(messages.savedBy), eq(messages.savedBy, view.viewerId))
-    : isNull(messages.savedBy)
+function visibleTo(viewerId: string | null): SQL | undefined {
+  if (!viewerId) return isNull(messages.savedBy)
+  return or(
+    isNull(messages.savedBy),
+    eq(messages.savedBy, viewerId),
+    sql`exists (select 1 from ${privateAddresses} where ${privateAddresses.email} = ${messages.inbox} and ${privateAddresses.owner} = ${viewerId})`,
+  )
 }
 
-export async function listInboxMessages(
+/** A page of an inbox, newest first (a query to run or batch). */
+export function listInboxMessages(
   db: Database,
   inbox: string,
-  view: InboxView,
+  viewerId: string | null,
   page: { until?: Date; limit: number },
-): Promise<MessageRow[]> {
+) {
   return db
     .select()
     .from(messages)
@@ -44,19 +51,28 @@ export async function listInboxMessages(
       and(
         eq(messages.inbox, inbox),
         page.until ? lt(messages.received, page.until) : undefined,
-        visibleTo(view),
+        visibleTo(viewerId),
       ),
     )
     .orderBy(desc(messages.received), desc(messages.id))
     .limit(page.limit)
 }
 
-export async function countInboxMessages(db: Database, inbox: string, view: InboxView) {
-  const [row] = await db
+/** How many messages of an inbox `viewerId` sees (a query to run or batch). */
+export function countInboxMessages(db: Database, inbox: string, viewerId: string | null) {
+  return db
     .select({ count: sql<number>`count(*)` })
     .from(messages)
-    .where(and(eq(messages.inbox, inbox), visibleTo(view)))
-  return row?.count ?? 0
+    .where(and(eq(messages.inbox, inbox), visibleTo(viewerId)))
+}
+
+/** One message of an inbox, as a list of zero or one row (a query to run or batch). */
+export function findMessage(db: Database, inbox: string, id: string) {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
+    .limit(1)
 }
 
 export async function listStarredMessages(
@@ -77,14 +93,6 @@ export async function listStarredMessages(
     .limit(page.limit)
 }
 
-export async function findMessage(db: Database, inbox: string, id: string) {
-  return (
-    (await db.query.messages.findFirst({
-      where: and(eq(messages.id, id), eq(messages.inbox, inbox)),
-    })) ?? null
-  )
-}
-
 export async function findMessageAttachments(db: Database, messageId: string) {
   return db
     .select()
@@ -93,19 +101,20 @@ export async function findMessageAttachments(db: Database, messageId: string) {
     .orderBy(messageAttachments.position)
 }
 
-/** Stores one delivery: every recipient row and its attachment rows, atomically. */
-export async function insertDelivery(
+/** Stores deliveries: every recipient row and its attachment rows, in one D1 transaction. */
+export async function insertDeliveries(
   db: Database,
-  rows: NewMessageRow[],
-  attachments: Omit<MessageAttachmentRow, 'messageId'>[],
+  deliveries: { rows: NewMessageRow[]; attachments: Omit<MessageAttachmentRow, 'messageId'>[] }[],
 ) {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
-  const statements = rows.flatMap((row) => [
-    db.insert(messages).values(row),
-    ...attachments.map((attachment) =>
-      db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
-    ),
-  ])
+  const statements = deliveries.flatMap(({ rows, attachments }) =>
+    rows.flatMap((row) => [
+      db.insert(messages).values(row),
+      ...attachments.map((attachment) =>
+        db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
+      ),
+    ]),
+  )
   const [first, ...rest] = statements
   await db.batch([first, ...rest])
 }
@@ -130,11 +139,7 @@ export async function deleteMessage(db: Database, inbox: string, id: string) {
   return db
     .delete(messages)
     .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
-    .returning({
-      rawKey: messages.rawKey,
-      contentKey: messages.contentKey,
-      attachments: messages.attachments,
-    })
+    .returning({ packKey: messages.packKey, attachments: messages.attachments })
 }
 
 /** Deletes every unstarred message of an inbox. */
@@ -142,11 +147,7 @@ export async function deleteUnstarredInboxMessages(db: Database, inbox: string) 
   return db
     .delete(messages)
     .where(and(eq(messages.inbox, inbox), isNull(messages.savedBy)))
-    .returning({
-      rawKey: messages.rawKey,
-      contentKey: messages.contentKey,
-      attachments: messages.attachments,
-    })
+    .returning({ packKey: messages.packKey, attachments: messages.attachments })
 }
 
 export async function updateMessage(
@@ -163,15 +164,15 @@ export async function updateMessage(
   return row ?? null
 }
 
-/** Which of `rawKeys` some message row still references. */
-export async function findReferencedRawKeys(db: Database, rawKeys: string[]): Promise<Set<string>> {
+/** Which of `packKeys` some message row still references. */
+export async function findReferencedPacks(db: Database, packKeys: string[]): Promise<Set<string>> {
   const alive = new Set<string>()
-  for (const batch of chunks(rawKeys, D1_MAX_BOUND_PARAMS - 1)) {
+  for (const batch of chunks(packKeys, D1_MAX_BOUND_PARAMS - 1)) {
     const rows = await db
-      .selectDistinct({ rawKey: messages.rawKey })
+      .selectDistinct({ packKey: messages.packKey })
       .from(messages)
-      .where(inArray(messages.rawKey, batch))
-    for (const row of rows) alive.add(row.rawKey)
+      .where(inArray(messages.packKey, batch))
+    for (const row of rows) alive.add(row.packKey)
   }
   return alive
 }
