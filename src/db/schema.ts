@@ -18,6 +18,8 @@ export const accounts = sqliteTable(
     sendsRemaining: integer('sends_remaining').notNull().default(0),
     privateAddressCredits: integer('private_address_credits').notNull().default(0),
     catchAll: integer('catch_all').notNull().default(0),
+    // Inboxes this account opened lately, newest first (GET /api/me `recents`).
+    recents: text('recents_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [uniqueIndex('accounts_api_key_hash_idx').on(t.apiKeyHash)],
@@ -82,6 +84,9 @@ export const messages = sqliteTable(
   },
   (t) => [
     index('messages_inbox_received_idx').on(t.inbox, t.received),
+    // Date-range scans: retention and the mailstats endpoints.
+    index('messages_received_idx').on(t.received),
+    index('messages_domain_received_idx').on(t.domain, t.received),
     index('messages_saved_by_idx')
       .on(t.savedBy)
       .where(sql`${t.savedBy} is not null`),
@@ -117,4 +122,43 @@ export const messageAttachments = sqliteTable(
     primaryKey({ columns: [t.messageId, t.position] }),
     index('message_attachments_md5_idx').on(t.md5),
   ],
+)
+
+/**
+ * Domains owned by an account: every address at them is private to it (a catch-all).
+ * `sendingVerified` allows the account to send from the domain (outbound API).
+ */
+export const domains = sqliteTable(
+  'domains',
+  {
+    domain: text('domain').primaryKey(),
+    owner: text('owner')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    sendingVerified: integer('sending_verified', { mode: 'boolean' }).notNull().default(false),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('domains_owner_idx').on(t.owner)],
+)
+
+/** Sender domains and client IPs whose mail is refused (Mailsac's "blacklist"). */
+export const denylist = sqliteTable('denylist', {
+  entry: text('entry').primaryKey(),
+  reason: text('reason'),
+  created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+})
+
+/** Cookie sessions of the web pages; the cookie carries a token whose SHA-256 is `id`. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    account: text('account')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    csrfToken: text('csrf_token').notNull(),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+    expires: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('sessions_account_idx').on(t.account)],
 )
