@@ -6,7 +6,8 @@
 // a 1 MB message at once, and SMTP ingest messages/s end to end (first MAIL FROM until every
 // message shows in the REST API). Settings: BRIDGE_API_URL, SMTP_PORT, POP3_PORT, BRIDGE_PID
 // (found from the POP3 port when unset), ADMIN_TOKEN/INGEST_TOKEN (else read from .dev.vars),
-// POP3_SESSIONS (200), MESSAGE_BYTES (1 MiB), SMTP_MESSAGES (2000), SMTP_CONNECTIONS (20).
+// POP3_SESSIONS (200), MESSAGE_BYTES (1 MiB), SMTP_MESSAGES (2000), SMTP_CONNECTIONS (20),
+// BENCH_PUBLIC_LOGIN (1: POP3 logins without a key).
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
@@ -18,6 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const devVars = readDevVars(join(root, '.dev.vars'))
 const apiUrl = process.env.BRIDGE_API_URL ?? 'http://127.0.0.1:8787'
 const ingestToken = process.env.INGEST_TOKEN ?? devVars.INGEST_TOKEN
+const adminToken = process.env.ADMIN_TOKEN ?? devVars.ADMIN_TOKEN
 const host = '127.0.0.1'
 const smtpPort = Number(process.env.SMTP_PORT ?? 2525)
 const pop3Port = Number(process.env.POP3_PORT ?? 1110)
@@ -164,8 +166,30 @@ async function ingest(recipients, raw) {
   if (!response.ok) throw new Error(`ingest: ${response.status} ${await response.text()}`)
 }
 
+/**
+ * The bench reads public inboxes with an account key: anonymous requests from one IP share a
+ * rate limit that 200 sessions would exhaust, while real POP3 users come from many.
+ */
+async function createAccount() {
+  const response = await fetch(`${apiUrl}/internal/admin/accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: `bench-${run}` }),
+  })
+  if (!response.ok) throw new Error(`create account: ${response.status} ${await response.text()}`)
+  return (await response.json()).apiKey
+}
+
+let apiKey = ''
+// BENCH_PUBLIC_LOGIN=1 logs in to the public inboxes without a key, as anonymous POP3 users do;
+// the bridge's requests then count against the Worker's per-IP limit for anonymous clients.
+const publicLogin = process.env.BENCH_PUBLIC_LOGIN === '1'
+let pop3Password = 'bench'
+
 async function messageCount(email) {
-  const response = await fetch(`${apiUrl}/api/addresses/${email}/message-count`)
+  const response = await fetch(`${apiUrl}/api/addresses/${email}/message-count`, {
+    headers: { 'Mailsac-Key': apiKey },
+  })
   if (!response.ok) throw new Error(`message-count: ${response.status}`)
   return (await response.json()).count
 }
@@ -179,7 +203,7 @@ function oneMegabyteMessage() {
 async function pop3Retrieve(email) {
   const session = await Session.open(pop3Port)
   await session.line()
-  session.write(`USER ${email}\r\nPASS bench\r\nRETR 1\r\n`)
+  session.write(`USER ${email}\r\nPASS ${pop3Password}\r\nRETR 1\r\n`)
   await session.line()
   const pass = await session.line()
   if (!pass.startsWith('+OK 1 ')) throw new Error(`PASS ${email}: ${pass}`)
@@ -217,12 +241,15 @@ async function smtpBatch(email, count) {
 
 async function main() {
   if (!ingestToken) throw new Error('INGEST_TOKEN not set and not in .dev.vars')
+  if (!adminToken) throw new Error('ADMIN_TOKEN not set and not in .dev.vars')
   const pid = Number(process.env.BRIDGE_PID) || pidListeningOn(pop3Port)
   if (!pid)
     throw new Error(`no process listens on POP3 port ${pop3Port}: is \`npm start\` running?`)
   const atStart = memory(pid)
   console.log(`bridge pid ${pid}`)
   console.log(`RSS at start: ${mb(atStart.rss)}`)
+  apiKey = await createAccount()
+  if (!publicLogin) pop3Password = apiKey
 
   // POP3: 200 inboxes with one 1 MB message each, then 200 sessions at once.
   const inboxes = Array.from(
@@ -230,7 +257,7 @@ async function main() {
     (_, i) => `bench-pop-${run}-${i}@bench.example`,
   )
   const raw = oneMegabyteMessage()
-  for (let i = 0; i < inboxes.length; i += 100) await ingest(inboxes.slice(i, i + 100), raw)
+  for (let i = 0; i < inboxes.length; i += 40) await ingest(inboxes.slice(i, i + 40), raw)
   let peak = memory(pid).rss
   const sampler = setInterval(() => {
     peak = Math.max(peak, memory(pid).rss)
@@ -260,7 +287,7 @@ async function main() {
   for (;;) {
     const counts = await Promise.all(targets.map(messageCount))
     if (counts.reduce((a, b) => a + b, 0) >= total) break
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const visibleSeconds = (performance.now() - smtpStart) / 1000
   console.log(

@@ -80,15 +80,21 @@ let stopping = false
 function shutdown(code) {
   if (stopping) return
   stopping = true
-  for (const child of children) child.kill('SIGTERM')
-  setTimeout(() => process.exit(code), 500).unref()
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
+  // The bridge drains its sessions for up to 10 s after SIGTERM; wait for it, not longer.
+  const alive = children.filter((child) => child.exitCode === null)
+  let left = alive.length
+  if (left === 0) process.exit(code)
+  for (const child of alive) child.once('exit', () => --left === 0 && process.exit(code))
+  setTimeout(() => process.exit(code), 12_000).unref()
 }
 process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
 
 run('wrangler dev', wrangler, ['dev', '--ip', '127.0.0.1', '--port', port], {})
 if (existsSync(join(root, 'bridge', 'src', 'index.js'))) {
-  run('bridge', process.execPath, [join(root, 'bridge', 'src', 'index.js')], {
+  // A 1 MB young generation keeps the bridge's memory flat under many sessions (bench/bridge.mjs).
+  run('bridge', process.execPath, ['--max-semi-space-size=1', join(root, 'bridge', 'src', 'index.js')], {
     BRIDGE_API_URL: env.BRIDGE_API_URL ?? `http://127.0.0.1:${port}`,
     INGEST_TOKEN: vars.INGEST_TOKEN,
     ...(existsSync(tls.cert) && !env.TLS_CERT ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}),

@@ -1,0 +1,47 @@
+/** Same cap as the Worker's MAX_MESSAGE_BYTES (Cloudflare Email Routing's limit), advertised in EHLO SIZE. */
+export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+
+/** The Worker stores one copy per recipient in one D1 batch and refuses more than this. */
+export const MAX_RECIPIENTS = 100
+
+/** Messages up to this size wait for their end of DATA in memory, larger ones in a spool file. */
+export const SPOOL_MEMORY_BYTES = 256 * 1024
+
+/** RFC 5321 4.5.3.1.4 allows 512 octets plus extension parameters; SMTPUTF8 addresses need room. */
+export const SMTP_MAX_COMMAND_BYTES = 4096
+
+/** RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command. */
+export const SMTP_IDLE_TIMEOUT_MS = 5 * 60 * 1000
+
+/** RFC 1939 section 3: the autologout timer must be at least 10 minutes. */
+export const POP3_IDLE_TIMEOUT_MS = 10 * 60 * 1000
+
+/**
+ * RFC 2449 section 4 caps commands at 255 octets, but a SASL PLAIN response carries a 64-char key
+ * plus an address of up to 254 octets, base64 grown; anything longer is garbage or an attack.
+ */
+export const POP3_MAX_LINE_BYTES = 2048
+
+/** Pipelined commands queued before reading pauses, so a client that never reads can't grow memory. */
+export const POP3_MAX_QUEUED_COMMANDS = 64
+
+/** Mailsac's largest list page; the login snapshot pages through the inbox at this size. */
+export const LIST_PAGE_SIZE = 1000
+
+/** A snapshot holds ~100 bytes per message; this bounds one session's memory to a few MB. */
+export const MAX_SNAPSHOT_MESSAGES = 50_000
+
+/** A Worker that neither answers nor fails within this is treated as down (SMTP 451, POP3 [SYS/TEMP]). */
+export const WORKER_TIMEOUT_MS = 60 * 1000
+
+/** SIGTERM/SIGINT: sessions in flight get this long to finish before their sockets are closed. */
+export const SHUTDOWN_GRACE_MS = 10 * 1000
+
+/** Messages one /internal/ingest/batch request carries at most (the Worker's own cap is 100). */
+export const INGEST_BATCH_MAX_MESSAGES = 50
+
+/** Bytes one batch carries at most: keeps each upload and the Worker's D1 transaction short. */
+export const INGEST_BATCH_MAX_BYTES = 8 * 1024 * 1024
+
+/** Batches in flight at once; further messages wait and go together in the next batch. */
+export const INGEST_BATCHES_IN_FLIGHT = 4

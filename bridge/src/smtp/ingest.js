@@ -1,0 +1,144 @@
+import { WorkerResponseError } from '../worker-client.js'
+import { MessageSpool } from './spool.js'
+
+/** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
+/** @typedef {import('smtp-server').SMTPServerDataStream} SMTPServerDataStream */
+/** @typedef {import('smtp-server').SMTPServerSession} SMTPServerSession */
+
+class MessageTooLargeError extends Error {
+  constructor() {
+    super('Message exceeds fixed maximum message size')
+    this.name = 'MessageTooLargeError'
+  }
+}
+
+/**
+ * @typedef {object} IngestOptions
+ * @property {number} spoolMemoryBytes messages up to this size stay in memory
+ * @property {string} spoolDir where larger ones wait for their end of DATA
+ * @property {number} workerTimeoutMs longest silence allowed from the Worker upload
+ * @property {import('./batcher.js').IngestBatcher} [batcher] groups small messages into batches
+ */
+
+/**
+ * Receives one SMTP DATA body and hands it to the Worker once complete; resolves with the
+ * stored message ids. The SMTP stream is always read to its end, even past the size limit:
+ * smtp-server replies only after the end of DATA.
+ *
+ * @param {WorkerClient} worker
+ * @param {SMTPServerDataStream} source
+ * @param {SMTPServerSession} session
+ * @param {IngestOptions} options
+ * @returns {Promise<string[]>}
+ */
+export async function ingestMessage(worker, source, session, options) {
+  const spool = new MessageSpool({ memoryLimit: options.spoolMemoryBytes, dir: options.spoolDir })
+  try {
+    for await (const chunk of source) {
+      // Past the limit the rest is read and dropped: smtp-server answers 552 (rejectOversized).
+      if (source.sizeExceeded) continue
+      await spool.write(chunk)
+    }
+    if (source.sizeExceeded) throw new MessageTooLargeError()
+    const envelope = {
+      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+      ip: session.remoteAddress,
+    }
+    const body = await spool.body()
+    // Small messages (the usual case) go through the batcher; large ones stream on their own.
+    if (Buffer.isBuffer(body) && options.batcher)
+      return await options.batcher.submit(envelope, body)
+    const upload = uploadTimer(options.workerTimeoutMs, body)
+    try {
+      const result = await worker.ingest(
+        envelope,
+        { body: upload.body, length: spool.length },
+        upload.signal,
+      )
+      return result.messages.map((message) => message._id)
+    } finally {
+      upload.stop()
+    }
+  } finally {
+    await spool.dispose()
+  }
+}
+
+/**
+ * An inactivity timeout rather than a total one: 25 MiB to a distant Worker may take a while,
+ * but an upload that stops moving, or a Worker that never answers, must not hold the session.
+ *
+ * @param {number} timeoutMs
+ * @param {Buffer | import('node:fs').ReadStream} body
+ */
+function uploadTimer(timeoutMs, body) {
+  const controller = new AbortController()
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer
+  const touch = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => controller.abort(new Error('Worker stalled')), timeoutMs)
+  }
+  touch()
+  const tracked = Buffer.isBuffer(body)
+    ? body
+    : (async function* () {
+        try {
+          for await (const chunk of body) {
+            touch()
+            yield /** @type {Buffer} */ (chunk)
+          }
+        } finally {
+          body.destroy()
+        }
+      })()
+  return {
+    body: tracked,
+    signal: controller.signal,
+    stop: () => {
+      clearTimeout(timer)
+      if (!Buffer.isBuffer(body)) body.destroy()
+    },
+  }
+}
+
+/**
+ * Maps a failed ingest to the SMTP reply. Anything that might succeed later is 451 so the sender
+ * keeps the message and retries: a 5xx here would bounce mail the Worker could still store.
+ *
+ * @param {unknown} err
+ * @returns {Error & { responseCode: number }}
+ */
+export function toSmtpError(err) {
+  if (err instanceof MessageTooLargeError) return smtpError(552, err.message)
+  if (err instanceof WorkerResponseError) {
+    switch (err.status) {
+      case 400:
+        return smtpError(554, err.message)
+      case 403:
+        return smtpError(550, err.message)
+      case 413:
+        return smtpError(552, err.message)
+      // 401 means the bridge's INGEST_TOKEN is wrong and 429 a rate limit: both are ours to
+      // fix or wait out, not a verdict on the message.
+      case 401:
+      case 408:
+      case 429:
+        return smtpError(451, 'Temporary failure storing the message, try again later')
+      default:
+        return smtpError(554, err.message)
+    }
+  }
+  return smtpError(451, 'Temporary failure storing the message, try again later')
+}
+
+/** @param {number} responseCode @param {string} message */
+function smtpError(responseCode, message) {
+  // SMTP replies are single lines of printable text; a Worker message must not inject more.
+  const text = message
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 400)
+  return Object.assign(new Error(text), { responseCode })
+}

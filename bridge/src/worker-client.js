@@ -1,0 +1,220 @@
+/**
+ * HTTP client for the Worker: the bridge holds no mail itself, every session is a view of it.
+ */
+
+/** The Worker answered with a non-2xx status; `message` is the Worker's own text. */
+export class WorkerResponseError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} error short code from the Worker's `{ error, message }` body
+   * @param {string} message
+   */
+  constructor(status, error, message) {
+    super(message)
+    this.name = 'WorkerResponseError'
+    this.status = status
+    this.error = error
+  }
+}
+
+/** The Worker could not be reached or did not answer in time: the caller should retry later. */
+export class WorkerUnavailableError extends Error {
+  /** @param {string} message @param {unknown} [cause] */
+  constructor(message, cause) {
+    super(message, { cause })
+    this.name = 'WorkerUnavailableError'
+  }
+}
+
+/**
+ * @typedef {object} ListedMessage
+ * @property {string} _id
+ * @property {number} size raw byte length
+ * @property {string} received ISO date
+ */
+
+/** @typedef {{ apiKey: string | null, clientIp?: string }} Caller */
+
+/**
+ * @param {{ apiUrl: string, ingestToken: string, workerTimeoutMs: number }} options
+ */
+export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
+  /**
+   * @param {string} path
+   * @param {RequestInit & { duplex?: 'half' }} init
+   * @param {{ signal?: AbortSignal, headersTimeout?: boolean }} [options] `signal` aborts the
+   *   request, body included, at any time; `headersTimeout: false` leaves timing to the caller
+   */
+  async function request(path, init, { signal, headersTimeout: timed = true } = {}) {
+    // The timeout covers only the wait for response headers: a RETR body may legitimately
+    // take minutes to reach a slow POP3 client through backpressure.
+    const headersTimeout = new AbortController()
+    const timer = timed
+      ? setTimeout(
+          () => headersTimeout.abort(new WorkerUnavailableError('Worker did not answer in time')),
+          workerTimeoutMs,
+        )
+      : undefined
+    const signals = signal ? [headersTimeout.signal, signal] : [headersTimeout.signal]
+    let response
+    try {
+      response = await fetch(apiUrl + path, { ...init, signal: AbortSignal.any(signals) })
+    } catch (err) {
+      if (signal?.aborted && !(signal.reason instanceof WorkerUnavailableError)) {
+        throw signal.reason
+      }
+      throw new WorkerUnavailableError(
+        `Worker unreachable: ${causeMessage(headersTimeout.signal.reason ?? err)}`,
+        err,
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+    if (response.ok) return response
+    const body = await readErrorBody(response)
+    if (response.status >= 500) {
+      throw new WorkerUnavailableError(`Worker answered ${response.status}: ${body.message}`)
+    }
+    throw new WorkerResponseError(response.status, body.error, body.message)
+  }
+
+  /**
+   * Who a REST call is made for: the session's key, if any, and the POP3 client's address.
+   * The Worker counts anonymous requests per client address; the bridge's token vouches for
+   * the address it names, since every request comes from the bridge's own.
+   * @param {Caller} caller
+   */
+  const callerHeaders = ({ apiKey, clientIp }) => ({
+    ...(apiKey ? { 'Mailsac-Key': apiKey } : {}),
+    ...(clientIp ? { 'X-Bridge-Token': ingestToken, 'X-Bridge-Client-IP': clientIp } : {}),
+  })
+
+  return {
+    /**
+     * Hands one complete message to the Worker, which stores a copy per recipient.
+     * @param {{ from: string, to: string[], ip: string }} envelope
+     * @param {{ body: Buffer | AsyncIterable<Uint8Array>, length: number }} message raw bytes;
+     *   the exact Content-Length makes an upload cut short an error instead of a shorter message
+     * @param {AbortSignal} signal the caller times the upload, which may be long for 25 MiB
+     * @returns {Promise<{ messages: { _id: string, inbox: string }[] }>}
+     */
+    async ingest(envelope, message, signal) {
+      const query = new URLSearchParams({ from: envelope.from })
+      for (const rcpt of envelope.to) query.append('to', rcpt)
+      query.set('ip', envelope.ip)
+      const response = await request(
+        `/internal/ingest?${query}`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${ingestToken}`,
+            'content-type': 'message/rfc822',
+            'content-length': String(message.length),
+          },
+          body: /** @type {any} */ (message.body),
+          duplex: 'half',
+        },
+        { signal, headersTimeout: false },
+      )
+      return /** @type {any} */ (await response.json())
+    },
+
+    /**
+     * Hands several complete messages to the Worker in one request; answers per message, in
+     * order: `{ messages }` when stored, `{ status, error, message }` when refused.
+     * @param {{ envelope: { from: string, to: string[], ip: string }, raw: Buffer }[]} items
+     * @param {AbortSignal} signal
+     * @returns {Promise<({ messages: { _id: string, inbox: string }[] } | { status: number, error: string, message: string })[]>}
+     */
+    async ingestBatch(items, signal) {
+      const form = new FormData()
+      for (const { envelope, raw } of items) {
+        form.append('envelope', JSON.stringify(envelope))
+        form.append('message', new Blob([raw], { type: 'message/rfc822' }), 'message.eml')
+      }
+      const response = await request(
+        '/internal/ingest/batch',
+        { method: 'POST', headers: { authorization: `Bearer ${ingestToken}` }, body: form },
+        { signal },
+      )
+      return /** @type {any} */ (await response.json()).results
+    },
+
+    /**
+     * One page of an inbox, newest first.
+     * @param {string} email
+     * @param {Caller} caller
+     * @param {{ limit: number, until?: string }} page
+     * @returns {Promise<ListedMessage[]>}
+     */
+    async listMessages(email, caller, { limit, until }) {
+      const query = new URLSearchParams({ limit: String(limit) })
+      if (until) query.set('until', until)
+      const response = await request(`/api/addresses/${pathSegment(email)}/messages?${query}`, {
+        headers: callerHeaders(caller),
+      })
+      return /** @type {any} */ (await response.json())
+    },
+
+    /**
+     * The raw message exactly as stored; the caller reads `response.body` as a stream.
+     * @param {string} email
+     * @param {string} messageId
+     * @param {Caller} caller
+     * @param {AbortSignal} [signal]
+     */
+    async fetchRaw(email, messageId, caller, signal) {
+      return request(
+        `/api/raw/${pathSegment(email)}/${pathSegment(messageId)}`,
+        { headers: callerHeaders(caller) },
+        { signal },
+      )
+    },
+
+    /**
+     * @param {string} email
+     * @param {string} messageId
+     * @param {Caller} caller
+     */
+    async deleteMessage(email, messageId, caller) {
+      const response = await request(
+        `/api/addresses/${pathSegment(email)}/messages/${pathSegment(messageId)}`,
+        { method: 'DELETE', headers: callerHeaders(caller) },
+      )
+      await response.body?.cancel()
+    },
+  }
+}
+
+/** @typedef {ReturnType<typeof createWorkerClient>} WorkerClient */
+
+/**
+ * `@` stays literal: it is legal in a path segment and keeps Worker logs readable.
+ * @param {string} value
+ */
+function pathSegment(value) {
+  return encodeURIComponent(value).replace(/%40/g, '@')
+}
+
+/** @param {Response} response @returns {Promise<{ error: string, message: string }>} */
+async function readErrorBody(response) {
+  const text = await response.text().catch(() => '')
+  try {
+    const body = JSON.parse(text)
+    return {
+      error: String(body.error ?? response.status),
+      message: String(body.message ?? body.error ?? response.statusText),
+    }
+  } catch {
+    return { error: String(response.status), message: text.slice(0, 200) || response.statusText }
+  }
+}
+
+/** @param {unknown} err */
+function causeMessage(err) {
+  if (err instanceof Error) {
+    const cause = /** @type {any} */ (err).cause
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message
+  }
+  return String(err)
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import {
+  idsFromReply,
+  listMessages,
+  pop3Login,
+  smtpSend,
+  uniqueAddress,
+  unstuff,
+} from './helpers.js'
+
+/**
+ * ~10 MB of CRLF mail that exercises the encoders: lines starting with dots (stuffed by SMTP,
+ * unstuffed by the bridge, stuffed again by POP3), a lone ".", very long lines, 8-bit bytes.
+ */
+function largeMessage(targetBytes) {
+  const parts = [
+    Buffer.from('From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n.\r\n'),
+  ]
+  let size = parts[0].length
+  let i = 0
+  while (size < targetBytes) {
+    let line
+    switch (i++ % 5) {
+      case 0:
+        line = Buffer.from(`.line ${i} starts with a dot\r\n`)
+        break
+      case 1:
+        line = Buffer.from(`..${randomBytes(30).toString('base64')}\r\n`)
+        break
+      case 2:
+        line = Buffer.from(`${'L'.repeat(20_000 + (i % 977))}\r\n`)
+        break
+      case 3:
+        line = Buffer.concat([
+          Buffer.from('8bit: '),
+          Buffer.from([0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff]),
+          Buffer.from('\r\n'),
+        ])
+        break
+      default:
+        line = Buffer.from(`${randomBytes(57).toString('base64')}\r\n`)
+    }
+    parts.push(line)
+    size += line.length
+  }
+  parts.push(Buffer.from('.\r\nlast line\r\n'))
+  return Buffer.concat(parts)
+}
+
+describe('a 10 MB message', () => {
+  it('goes in over SMTP and comes out of POP3 RETR byte for byte', async () => {
+    const message = largeMessage(10 * 1024 * 1024)
+    const email = uniqueAddress('large')
+    const reply = await smtpSend({ to: [email], data: message })
+    expect(reply.code).toBe(250)
+    const [id] = idsFromReply(reply.text)
+    const [listed] = await listMessages(email)
+    expect(listed._id).toBe(id)
+    expect(listed.size).toBe(message.length)
+
+    const { client, passReply } = await pop3Login(email, 'pw')
+    expect(passReply).toMatch(/^\+OK 1 messages/)
+    expect(await client.command('LIST 1')).toBe(`+OK 1 ${message.length}`)
+    expect(await client.command('RETR 1')).toBe(`+OK ${message.length} octets`)
+    const payload = await client.readMultiline()
+    const received = unstuff(payload)
+    expect(received.length).toBe(message.length)
+    expect(received.equals(message)).toBe(true)
+
+    expect(await client.command('TOP 1 1')).toMatch(/^\+OK/)
+    expect((await client.readMultiline()).toString()).toBe(
+      'From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n',
+    )
+    client.close()
+  }, 120_000)
+})

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest'
+import {
+  fetchRaw,
+  idsFromReply,
+  LineClient,
+  listMessages,
+  makeMessage,
+  smtpSend,
+  smtpStuff,
+  stack,
+  uniqueAddress,
+} from './helpers.js'
+
+/** Opens an SMTP session and says EHLO; returns the client and the EHLO reply. */
+async function ehlo() {
+  const client = await LineClient.connect(stack().smtpPort)
+  const greeting = await client.smtpReply()
+  expect(greeting.code).toBe(220)
+  client.write('EHLO client.example\r\n')
+  return { client, reply: await client.smtpReply() }
+}
+
+describe('SMTP EHLO', () => {
+  it('advertises SIZE 25 MiB, 8BITMIME, SMTPUTF8, PIPELINING and STARTTLS, and no AUTH', async () => {
+    const { client, reply } = await ehlo()
+    expect(reply.code).toBe(250)
+    const extensions = reply.text.split('\n').map((line) => line.slice(4))
+    expect(extensions).toContain('SIZE 26214400')
+    expect(extensions).toContain('8BITMIME')
+    expect(extensions).toContain('SMTPUTF8')
+    expect(extensions).toContain('PIPELINING')
+    expect(extensions).toContain('STARTTLS')
+    expect(extensions.some((ext) => ext.startsWith('AUTH'))).toBe(false)
+    client.close()
+  })
+
+  it('answers an AUTH attempt with a 5xx reply', async () => {
+    const { client } = await ehlo()
+    client.write(`AUTH PLAIN ${Buffer.from('\0user\0pass').toString('base64')}\r\n`)
+    const reply = await client.smtpReply()
+    expect(reply.code).toBeGreaterThanOrEqual(500)
+    expect(reply.code).toBeLessThan(600)
+    client.close()
+  })
+
+  it('upgrades with STARTTLS and still delivers', async () => {
+    const { client } = await ehlo()
+    client.write('STARTTLS\r\n')
+    expect((await client.smtpReply()).code).toBe(220)
+    const secure = await client.upgrade()
+    expect(secure.encrypted).toBe(true)
+    client.write('EHLO client.example\r\n')
+    const again = await client.smtpReply()
+    expect(again.text).not.toContain('STARTTLS')
+    const to = uniqueAddress('smtp')
+    client.write(`MAIL FROM:<a@example.org>\r\nRCPT TO:<${to}>\r\nDATA\r\n`)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(354)
+    client.write(smtpStuff(Buffer.from(makeMessage({ subject: 'over tls' }))))
+    client.write('.\r\n')
+    const reply = await client.smtpReply()
+    expect(reply.code).toBe(250)
+    expect((await listMessages(to)).map((m) => m._id)).toEqual(idsFromReply(reply.text))
+    client.close()
+  })
+})
+
+describe('SMTP delivery to the Worker', () => {
+  it('answers 250 with the stored id, and the stored raw equals the bytes sent', async () => {
+    const to = uniqueAddress('smtp')
+    const message = Buffer.from(
+      makeMessage({ subject: 'exact bytes', body: '.starts with a dot\r\n..two\r\n.\r\nend\r\n' }),
+    )
+    const reply = await smtpSend({ to: [to], data: message })
+    expect(reply.code).toBe(250)
+    const ids = idsFromReply(reply.text)
+    expect(ids).toHaveLength(1)
+    const listed = await listMessages(to)
+    expect(listed.map((m) => m._id)).toEqual(ids)
+    expect((await fetchRaw(to, ids[0])).equals(message)).toBe(true)
+  })
+
+  it('keeps 8-bit bytes and UTF-8 addresses (8BITMIME, SMTPUTF8)', async () => {
+    const to = `ünïcode-${Date.now()}@bridge-test.example`
+    const message = Buffer.concat([
+      Buffer.from('Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'),
+      Buffer.from('Grüße, café, 日本語\r\n', 'utf8'),
+      Buffer.from([0xe9, 0x0d, 0x0a]),
+    ])
+    const client = await LineClient.connect(stack().smtpPort)
+    await client.smtpReply()
+    client.write('EHLO client.example\r\n')
+    await client.smtpReply()
+    client.write(`MAIL FROM:<sender@example.org> BODY=8BITMIME SMTPUTF8\r\n`)
+    expect((await client.smtpReply()).code).toBe(250)
+    client.write(`RCPT TO:<${to}>\r\n`)
+    expect((await client.smtpReply()).code).toBe(250)
+    client.write('DATA\r\n')
+    expect((await client.smtpReply()).code).toBe(354)
+    client.write(Buffer.concat([message, Buffer.from('.\r\n')]))
+    const reply = await client.smtpReply()
+    expect(reply.code).toBe(250)
+    const [id] = idsFromReply(reply.text)
+    expect((await fetchRaw(to, id)).equals(message)).toBe(true)
+    client.close()
+  })
+
+  it('stores one copy per recipient and lists every id in the reply', async () => {
+    const recipients = [uniqueAddress('multi'), uniqueAddress('multi'), uniqueAddress('multi')]
+    const reply = await smtpSend({ to: recipients, data: makeMessage() })
+    expect(reply.code).toBe(250)
+    const ids = idsFromReply(reply.text)
+    expect(ids).toHaveLength(3)
+    for (const rcpt of recipients) {
+      const listed = await listMessages(rcpt)
+      expect(listed).toHaveLength(1)
+      expect(ids).toContain(listed[0]._id)
+    }
+  })
+
+  it('accepts the null sender used by bounces', async () => {
+    const to = uniqueAddress('bounce')
+    const reply = await smtpSend({ from: '', to: [to], data: makeMessage() })
+    expect(reply.code).toBe(250)
+    expect(await listMessages(to)).toHaveLength(1)
+  })
+
+  it('handles a pipelined transaction (PIPELINING)', async () => {
+    const to = uniqueAddress('pipe')
+    const client = await LineClient.connect(stack().smtpPort)
+    await client.smtpReply()
+    client.write(`EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<${to}>\r\nDATA\r\n`)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(354)
+    client.write(
+      `${makeMessage({ subject: 'one' })}.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<${to}>\r\nDATA\r\n`,
+    )
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(354)
+    client.write(`${makeMessage({ subject: 'two' })}.\r\nQUIT\r\n`)
+    expect((await client.smtpReply()).code).toBe(250)
+    expect((await client.smtpReply()).code).toBe(221)
+    expect(await listMessages(to)).toHaveLength(2)
+  })
+})
+
+describe('SMTP limits and refusals', () => {
+  it('delivers to 100 recipients, the cap, in one transaction', async () => {
+    const recipients = Array.from({ length: 100 }, () => uniqueAddress('hundred'))
+    const reply = await smtpSend({ to: recipients, data: makeMessage({ subject: 'to a hundred' }) })
+    expect(reply.code).toBe(250)
+    expect(idsFromReply(reply.text)).toHaveLength(100)
+    expect(await listMessages(recipients[99])).toHaveLength(1)
+  })
+
+  it('refuses the 101st recipient', async () => {
+    const client = await LineClient.connect(stack().smtpPort)
+    await client.smtpReply()
+    client.write('EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n')
+    await client.smtpReply()
+    await client.smtpReply()
+    for (let i = 0; i < 100; i++) {
+      client.write(`RCPT TO:<cap-${i}@bridge-test.example>\r\n`)
+      expect((await client.smtpReply()).code).toBe(250)
+    }
+    client.write('RCPT TO:<cap-100@bridge-test.example>\r\n')
+    const reply = await client.smtpReply()
+    expect(reply.code).toBeGreaterThanOrEqual(450)
+    expect(reply.code).toBeLessThan(460)
+    client.close()
+  })
+
+  it('refuses a declared SIZE over 25 MiB at MAIL FROM with 552', async () => {
+    const { client } = await ehlo()
+    client.write('MAIL FROM:<a@example.org> SIZE=26214401\r\n')
+    expect((await client.smtpReply()).code).toBe(552)
+    client.close()
+  })
+
+  it('refuses a message over 25 MiB with 552 and stores nothing', async () => {
+    const to = uniqueAddress('big')
+    const line = 'y'.repeat(998) + '\r\n'
+    const body = line.repeat(Math.ceil((26 * 1024 * 1024) / line.length))
+    const reply = await smtpSend({ to: [to], data: makeMessage({ body }) })
+    expect(reply.code).toBe(552)
+    expect(await listMessages(to)).toHaveLength(0)
+  })
+
+  it("turns the Worker's 403 policy refusal into 550 with the Worker's message", async () => {
+    const reply = await smtpSend({ to: ['someone@not-accepted.example'], data: makeMessage() })
+    expect(reply.code).toBe(550)
+    expect(reply.text).toContain('does not accept mail for someone@not-accepted.example')
+  })
+
+  it("turns the Worker's 400 bad envelope into 554 with the Worker's message", async () => {
+    // smtp-server lets a bare "postmaster" through (RFC 5321 4.5.1); the Worker wants a domain.
+    const reply = await smtpSend({ to: ['postmaster'], data: makeMessage() })
+    expect(reply.code).toBe(554)
+    expect(reply.text).toContain('Invalid recipient address')
+  })
+
+  it('stores nothing when the client disconnects in the middle of DATA', async () => {
+    const to = uniqueAddress('cut')
+    const client = await LineClient.connect(stack().smtpPort)
+    await client.smtpReply()
+    client.write(`EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<${to}>\r\nDATA\r\n`)
+    for (let i = 0; i < 4; i++) await client.smtpReply()
+    client.write(makeMessage({ body: 'z'.repeat(500_000) + '\r\n' }))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    client.close()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(await listMessages(to)).toHaveLength(0)
+  })
+})
