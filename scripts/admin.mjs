@@ -10,6 +10,9 @@ const USAGE = `usage: npm run admin -- [--url URL] <command>
   account show <username>
   account key <username>        issue a new API key, revoking the old one
   account delete <username>
+  denylist list
+  denylist add <domain-or-ip> [--reason TEXT]   refuse mail from this sender domain or client IP
+  denylist remove <domain-or-ip>
 The admin token comes from ADMIN_TOKEN in the environment, else from .dev.vars.
 --url defaults to $ADMIN_URL or http://127.0.0.1:8787.`
 
@@ -45,6 +48,7 @@ const { values: options, positionals } = parseArgs({
     'private-credits': { type: 'string' },
     sends: { type: 'string' },
     email: { type: 'string' },
+    reason: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -54,30 +58,40 @@ if (options.help || positionals.length === 0) {
 }
 
 const [resource, action, name] = positionals
-if (resource !== 'account' || !action) die(USAGE)
-if (!name) die(`account ${action} needs a <username>`)
+if (!['account', 'denylist'].includes(resource) || !action) die(USAGE)
+if (!name && !(resource === 'denylist' && action === 'list')) {
+  die(`${resource} ${action} needs a <${resource === 'account' ? 'username' : 'domain-or-ip'}>`)
+}
 const token = adminToken()
 if (!token) die('No admin token: set ADMIN_TOKEN or run `npm start` once to create .dev.vars')
 const base = (options.url ?? process.env.ADMIN_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '')
-const account = encodeURIComponent(name)
+const target = encodeURIComponent(name ?? '')
 
-const requests = {
-  create: () => [
-    'POST',
-    '/internal/admin/accounts',
-    {
-      username: name,
-      email: options.email,
-      messageLimit: count('message-limit', options['message-limit']),
-      privateAddressCredits: count('private-credits', options['private-credits']),
-      sendsRemaining: count('sends', options.sends),
-    },
-  ],
-  show: () => ['GET', `/internal/admin/accounts/${account}`],
-  key: () => ['POST', `/internal/admin/accounts/${account}/key`],
-  delete: () => ['DELETE', `/internal/admin/accounts/${account}`],
+const commands = {
+  account: {
+    create: () => [
+      'POST',
+      '/internal/admin/accounts',
+      {
+        username: name,
+        email: options.email,
+        messageLimit: count('message-limit', options['message-limit']),
+        privateAddressCredits: count('private-credits', options['private-credits']),
+        sendsRemaining: count('sends', options.sends),
+      },
+    ],
+    show: () => ['GET', `/internal/admin/accounts/${target}`],
+    key: () => ['POST', `/internal/admin/accounts/${target}/key`],
+    delete: () => ['DELETE', `/internal/admin/accounts/${target}`],
+  },
+  denylist: {
+    list: () => ['GET', '/internal/admin/denylist'],
+    add: () => ['PUT', `/internal/admin/denylist/${target}`, { reason: options.reason }],
+    remove: () => ['DELETE', `/internal/admin/denylist/${target}`],
+  },
 }
-if (!requests[action]) die(`unknown command: account ${action}\n${USAGE}`)
+const requests = commands[resource]
+if (!requests[action]) die(`unknown command: ${resource} ${action}\n${USAGE}`)
 const [method, path, body] = requests[action]()
 
 let response

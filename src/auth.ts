@@ -1,6 +1,8 @@
+import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { database } from './db/client'
 import { findAccountByApiKey } from './db/queries/accounts'
+import { findSession } from './db/queries/sessions'
 import { fail } from './errors'
 import type { AppEnv } from './types'
 
@@ -20,11 +22,26 @@ async function keyFromJsonBody(request: Request): Promise<string | undefined> {
   return undefined
 }
 
+/** The cookie of a web session (POST /api/auth/login). */
+export const SESSION_COOKIE = 'mailsac_session'
+
+/** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
+export const CSRF_HEADER = 'X-CSRF-Token'
+
+function sameSecret(a: string, b: string): boolean {
+  const left = new TextEncoder().encode(a)
+  const right = new TextEncoder().encode(b)
+  return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right)
+}
+
 /**
  * Resolves the caller's account from the three places Mailsac accepts a key: the
- * `Mailsac-Key` header, the `_mailsacKey` query parameter, the `_mailsacKey` JSON body field.
- * A key that matches no account is a 401 (Mailsac: "Your API key is wrong"), unless
- * `lenient` is set, as for `GET /api/me` which answers `null` instead.
+ * `Mailsac-Key` header, the `_mailsacKey` query parameter, the `_mailsacKey` JSON body field;
+ * without a key, from the web session cookie. A key that matches no account is a 401
+ * (Mailsac: "Your API key is wrong"), unless `lenient` is set, as for `GET /api/me` which
+ * answers `null` instead. A cookie-authenticated request that changes state must carry the
+ * session's CSRF token in `X-CSRF-Token`: a cross-site form can send the cookie but cannot
+ * read or set that header.
  */
 export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -33,7 +50,17 @@ export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } 
       c.req.query('_mailsacKey') ??
       (await keyFromJsonBody(c.req.raw))
     if (!apiKey) {
-      c.set('account', null)
+      const token = getCookie(c, SESSION_COOKIE)
+      const session = token ? await findSession(database(c.env.DB), token) : null
+      const safe = c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS'
+      if (
+        session &&
+        !safe &&
+        !sameSecret(c.req.header(CSRF_HEADER) ?? '', session.session.csrfToken)
+      ) {
+        fail(403, `Cookie-authenticated requests that change state need the ${CSRF_HEADER} header.`)
+      }
+      c.set('account', session?.account ?? null)
       return next()
     }
     const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())
@@ -64,3 +91,12 @@ export function requireAccount(account: AppEnv['Variables']['account']) {
   if (!account) fail(401, 'This route needs an API key (Mailsac-Key header or _mailsacKey).')
   return account
 }
+
+/**
+ * Route middleware for account-only routes: a 401 before anything else, so a caller without
+ * a key learns that first rather than a validation error about its request.
+ */
+export const accountOnly = createMiddleware<AppEnv>(async (c, next) => {
+  requireAccount(c.get('account'))
+  return next()
+})

@@ -27,3 +27,109 @@ export const MAX_BATCH_MESSAGES = 100
 
 /** Bytes per batch request: a batch never carries more than one message at its maximum. */
 export const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES + 1024 * 1024
+
+/** Default page size of the mailstats lists, as in Mailsac's docs. */
+export const DEFAULT_STATS_LIMIT = 20
+
+/** Largest page of the mailstats lists, as in Mailsac's docs. */
+export const MAX_STATS_LIMIT = 1000
+
+/** Public mail is deleted after this many hours unless `PUBLIC_RETENTION_HOURS` says otherwise. */
+export const DEFAULT_PUBLIC_RETENTION_HOURS = 96
+
+/** A public inbox keeps this many messages unless `PUBLIC_INBOX_MAX_MESSAGES` says otherwise. */
+export const DEFAULT_PUBLIC_INBOX_MAX_MESSAGES = 100
+
+/** Rows one retention statement deletes: keeps each D1 write and its `returning` small. */
+export const RETENTION_DELETE_BATCH = 250
+
+/**
+ * Rows one cron run deletes at most. Releasing storage costs D1 queries in chunks of 100 keys,
+ * so a run stays under about 50 D1 queries (the Free plan's per-invocation limit) and well
+ * within one scheduled invocation's CPU time; a backlog drains over the next runs (every 5
+ * minutes: 288,000 rows a day).
+ */
+export const RETENTION_MAX_DELETES_PER_RUN = 1000
+
+/** Public inboxes over their cap trimmed per run (one D1 statement each, in one batch). */
+export const RETENTION_MAX_INBOXES_PER_RUN = 50
+
+/**
+ * An inbox only passes its cap by receiving mail, so the cap is checked on inboxes that
+ * received mail this recently: reading recent rows instead of the whole table every run. Two
+ * hours covers two dozen missed 5-minute runs.
+ */
+export const RETENTION_CAP_LOOKBACK_MS = 2 * 60 * 60 * 1000
+
+/** Orphan attachment blobs (no message references them) removed per run. */
+export const RETENTION_MAX_ORPHAN_BLOBS_PER_RUN = 500
+
+/**
+ * Requests per `API_RATE_LIMIT_PERIOD_SECONDS` per API key: enough for a CI suite polling
+ * several inboxes a second. Must match `[[ratelimits]] API_KEY_RATE_LIMIT` in wrangler.toml
+ * (the binding's limit is deploy-time configuration; a test checks the two agree).
+ */
+export const API_KEY_RATE_LIMIT = 1200
+
+/**
+ * Requests per period per client IP (an IPv6 client per /64) without an API key. Must match
+ * `[[ratelimits]] ANONYMOUS_RATE_LIMIT` in wrangler.toml.
+ */
+export const ANONYMOUS_RATE_LIMIT = 600
+
+/** The Rate Limiting binding counts in windows of 10 or 60 seconds; we use 60. */
+export const API_RATE_LIMIT_PERIOD_SECONDS = 60
+
+/**
+ * A websocket frame carries the full message (bodies and raw) up to this many bytes; above it
+ * the frame carries the metadata and headers only, with `truncated: true`, and the client
+ * fetches the rest over REST. Keeps a burst of large mail from stalling slow subscribers and
+ * from holding megabytes per message in a Durable Object's memory.
+ */
+export const MAX_WS_FRAME_BYTES = 1024 * 1024
+
+/**
+ * Addresses and domains one websocket may subscribe to: the list is kept in the socket's
+ * hibernation attachment, which must stay small (2 KiB).
+ */
+export const MAX_WS_SUBSCRIPTIONS = 20
+
+/**
+ * A heartbeat frame goes to every socket this often, below the 60-second idle timeout of
+ * common proxies and load balancers (nginx, AWS ALB), so idle subscriptions are not dropped.
+ */
+export const WS_HEARTBEAT_INTERVAL_MS = 30_000
+
+/** A webhook receiver that has not answered within this long counts as a failed attempt. */
+export const WEBHOOK_TIMEOUT_MS = 10_000
+
+/** First retry delay of a failed webhook, Slack post or forward; doubled after each attempt. */
+export const DELIVERY_RETRY_BASE_SECONDS = 60
+
+/** Queues caps `message.retry({ delaySeconds })` at 12 hours. */
+export const DELIVERY_RETRY_MAX_DELAY_SECONDS = 12 * 60 * 60
+
+/**
+ * Attempts per delivery before it is dead-lettered. With delays of 60 s doubling up to the
+ * 12-hour cap, attempt 12 comes about 29 hours after the first: more than a day of retries.
+ * Must be `max_retries + 1` of the deliveries consumer in wrangler.toml.
+ */
+export const DELIVERY_MAX_ATTEMPTS = 12
+
+/** A webhook request's timestamp older than this is a replay (documented for receivers). */
+export const WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = 5 * 60
+
+/** Mailsac caps `to` of POST /api/outgoing-messages at 3 recipients (one credit each). */
+export const MAX_OUTGOING_RECIPIENTS = 3
+
+/**
+ * mimetext writes the Subject as a single base64 encoded-word: 700 UTF-8 bytes keep that
+ * header line under RFC 5322's 998-character limit.
+ */
+export const MAX_OUTGOING_SUBJECT_BYTES = 700
+
+/** Display names are encoded the same way, one encoded-word per address: same reasoning. */
+export const MAX_OUTGOING_NAME_BYTES = 300
+
+/** Each `received` entry becomes one header field; folded lines must stay under 998 too. */
+export const MAX_RECEIVED_HEADERS = 50

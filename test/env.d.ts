@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[]
+      /** 3 requests a minute: only for proving the 429 (vitest.config.mts). */
+      TIGHT_RATE_LIMIT: RateLimit
     }
   }
 }

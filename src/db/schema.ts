@@ -20,6 +20,8 @@ export const accounts = sqliteTable(
     catchAll: integer('catch_all').notNull().default(0),
     // Inboxes this account opened lately, newest first (GET /api/me `recents`).
     recents: text('recents_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    // Private messages recycled because the account reached messageLimit (GET /api/me/stats).
+    recycledMessages: integer('recycled_messages').notNull().default(0),
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [uniqueIndex('accounts_api_key_hash_idx').on(t.apiKeyHash)],
@@ -42,6 +44,8 @@ export const privateAddresses = sqliteTable(
       .notNull()
       .default(false),
     info: text('info'),
+    // HMAC-SHA256 key signing this address's webhook requests (shown to the owner only).
+    webhookSecret: text('webhook_secret'),
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
     updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
   },
@@ -161,4 +165,47 @@ export const sessions = sqliteTable(
     expires: integer('expires', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [index('sessions_account_idx').on(t.account)],
+)
+
+/**
+ * One notification of one stored message (webhook, Slack webhook or forward), delivered
+ * at least once through a Queue. `id` is the idempotency id receivers de-duplicate on.
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    address: text('address').notNull(),
+    messageId: text('message_id').notNull(),
+    kind: text('kind', { enum: ['webhook', 'slack', 'forward'] }).notNull(),
+    target: text('target').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+    updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+    deliveredAt: integer('delivered_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('deliveries_address_created_idx').on(t.address, t.created)],
+)
+
+/** Mail sent through POST /api/outgoing-messages: what was sent and what became of it. */
+export const outboundMessages = sqliteTable(
+  'outbound_messages',
+  {
+    id: text('id').primaryKey(),
+    account: text('account')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    messageIdHeader: text('message_id_header').notNull(),
+    from: text('from_address').notNull(),
+    recipients: text('recipients_json', { mode: 'json' }).$type<string[]>().notNull(),
+    subject: text('subject').notNull().default(''),
+    size: integer('size').notNull(),
+    // Per recipient: where it went (local inbox id or relayed) or why it failed.
+    outcome: text('outcome_json', { mode: 'json' }).$type<unknown[]>().notNull(),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('outbound_messages_account_created_idx').on(t.account, t.created)],
 )

@@ -3,7 +3,10 @@ import { findPrivateAddressesFor } from '../db/queries/addresses'
 import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../limits'
 import { domainOf, normalizeAddress } from './address'
+import { denylistRefusals } from './denylist'
 import { parseMessage, type ParsedMessage } from './parse'
+import { notifyStored } from './notify'
+import { enforceMessageLimitsFor } from './recycle'
 import { randomString } from './random'
 import { sanitizeHtml } from './sanitize'
 import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
@@ -14,7 +17,9 @@ export type Envelope = { from: string; to: string[]; ip?: string | null }
 export type StoredMessage = { _id: string; inbox: string }
 
 /** The bindings the pipeline touches; tests pass a bucket that fails to prove no mail is lost. */
-export type IngestBindings = Pick<Env, 'DB' | 'MAIL'> & { ACCEPTED_DOMAINS?: string }
+export type IngestBindings = Pick<Env, 'DB' | 'MAIL' | 'REALTIME' | 'DELIVERIES'> & {
+  ACCEPTED_DOMAINS?: string
+}
 
 /**
  * Why a delivery was not stored. `permanent` refusals (bad envelope, too large, not a domain
@@ -83,12 +88,30 @@ type PreparedDelivery = {
   parsed: ParsedMessage
 }
 
-/** The permanent checks and the parse: throws a permanent `IngestRefusal`, never stores. */
+/**
+ * The deny-list verdict of each envelope (see `denylistRefusals`), checked once per ingest
+ * call before anything is parsed. A D1 failure here is temporary, like any storage failure.
+ */
+async function checkDenylist(env: IngestBindings, envelopes: Envelope[]) {
+  try {
+    return await denylistRefusals(database(env.DB), envelopes)
+  } catch (error) {
+    console.error(`ingest failed at D1 (deny-list): ${(error as Error).message}`)
+    throw new IngestRefusal(false, 503, 'Temporary storage failure (deny-list); try again later.')
+  }
+}
+
+/**
+ * The permanent checks and the parse: throws a permanent `IngestRefusal`, never stores.
+ * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch).
+ */
 async function prepareDelivery(
   env: IngestBindings,
   raw: Uint8Array,
   envelope: Envelope,
+  denied: string | null,
 ): Promise<PreparedDelivery> {
+  if (denied) throw new IngestRefusal(true, 403, denied)
   if (raw.byteLength > MAX_MESSAGE_BYTES) {
     throw new IngestRefusal(true, 413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
@@ -109,6 +132,7 @@ async function storeDeliveries(
 ): Promise<StoredMessage[][]> {
   const db = database(env.DB)
   const pack = packKey(randomString(24))
+  let stored: StoredMessage[][]
   let stage = 'routing'
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
@@ -167,7 +191,7 @@ async function storeDeliveries(
         })),
       })),
     )
-    return rows.map((deliveryRows) =>
+    stored = rows.map((deliveryRows) =>
       deliveryRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
     )
   } catch (error) {
@@ -177,6 +201,16 @@ async function storeDeliveries(
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
     throw new IngestRefusal(false, 503, `Temporary storage failure (${stage}); try again later.`)
   }
+  // The mail is stored: a failure to recycle old mail must not turn into a refusal.
+  const inboxes = [...new Set(stored.flat().map((message) => message.inbox))]
+  await enforceMessageLimitsFor(db, env.MAIL, inboxes).catch((error: Error) =>
+    console.error(`message limit enforcement failed: ${error.message}`),
+  )
+  // Before the acknowledgement, so a delivery row exists for every webhook and forward of
+  // acknowledged mail (the queue then retries it); never throws. It reads the rows back, so
+  // mail recycled just above is not announced.
+  await notifyStored(env, stored.flat())
+  return stored
 }
 
 /** One D1 row per recipient inbox of a delivery; ids are `<delivery>-0`, `-1`, ... */
@@ -224,7 +258,8 @@ export async function ingestMessage(
   envelope: Envelope,
   now = new Date(),
 ): Promise<StoredMessage[]> {
-  const delivery = await prepareDelivery(env, raw, envelope)
+  const [denied] = await checkDenylist(env, [envelope])
+  const delivery = await prepareDelivery(env, raw, envelope, denied)
   const [stored] = await storeDeliveries(env, [delivery], now)
   return stored
 }
@@ -245,9 +280,16 @@ export async function ingestBatch(
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(items.length)
   const prepared: { index: number; delivery: PreparedDelivery }[] = []
+  const denied = await checkDenylist(
+    env,
+    items.map((item) => item.envelope),
+  )
   for (const [index, item] of items.entries()) {
     try {
-      prepared.push({ index, delivery: await prepareDelivery(env, item.raw, item.envelope) })
+      prepared.push({
+        index,
+        delivery: await prepareDelivery(env, item.raw, item.envelope, denied[index]),
+      })
     } catch (error) {
       if (!(error instanceof IngestRefusal)) throw error
       results[index] = { status: error.status, error: 'refused', message: error.message }

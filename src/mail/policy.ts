@@ -1,10 +1,8 @@
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
-import { eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import type { Account } from '../db/queries/accounts'
-import { findPrivateAddress } from '../db/queries/addresses'
+import { findInboxOwner, inboxOwnerQueries, ownerFromRows } from '../db/queries/addresses'
 import { findMessage, type MessageRow } from '../db/queries/messages'
-import { privateAddresses } from '../db/schema'
 import { fail } from '../errors'
 import { normalizeAddress } from './address'
 
@@ -31,12 +29,13 @@ export async function withInboxAccess<Query extends BatchItem<'sqlite'>>(
 ): Promise<{ access: InboxAccess; result: BatchResponse<[Query]>[0] }> {
   const inbox = inboxParam(input)
   const viewerId = account?.id ?? null
-  const ownerQuery = db
-    .select({ owner: privateAddresses.owner })
-    .from(privateAddresses)
-    .where(eq(privateAddresses.email, inbox))
-  const [owners, result] = await db.batch([ownerQuery, query(inbox, viewerId)])
-  return { access: grantAccess(inbox, owners[0]?.owner ?? null, account), result }
+  const [reservedBy, domainOwner] = inboxOwnerQueries(db, inbox)
+  const [reserved, domain, result] = await db.batch([
+    reservedBy,
+    domainOwner,
+    query(inbox, viewerId),
+  ])
+  return { access: grantAccess(inbox, ownerFromRows(reserved, domain), account), result }
 }
 
 /** Opens an inbox for `account` (the ownership check alone, for routes that then write). */
@@ -46,8 +45,7 @@ export async function inboxAccess(
   account: Account | null,
 ): Promise<InboxAccess> {
   const inbox = inboxParam(input)
-  const address = await findPrivateAddress(db, inbox)
-  return grantAccess(inbox, address?.owner ?? null, account)
+  return grantAccess(inbox, await findInboxOwner(db, inbox), account)
 }
 
 function grantAccess(inbox: string, owner: string | null, account: Account | null): InboxAccess {

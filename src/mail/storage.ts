@@ -5,6 +5,7 @@ import {
   type MessageRow,
   type ReleasedRefs,
 } from '../db/queries/messages'
+import { deleteOrphanBlobs } from '../db/queries/retention'
 
 // R2 layout.
 //
@@ -99,4 +100,22 @@ export async function releaseStorage(
   doomed.push(...gone.map(attachmentKey))
   // R2 deletes up to 1000 keys per call.
   for (let i = 0; i < doomed.length; i += 1000) await bucket.delete(doomed.slice(i, i + 1000))
+}
+
+/**
+ * Removes attachment blobs nothing references any more and no ingest touched within the grace
+ * period: those whose last message went while the blob was still in its grace period, and
+ * those a failed ingest left. At most `limit` per call; returns how many went.
+ */
+export async function sweepOrphanBlobs(
+  db: Database,
+  bucket: R2Bucket,
+  now: Date,
+  limit: number,
+): Promise<number> {
+  const gone = await deleteOrphanBlobs(db, new Date(now.getTime() - BLOB_GRACE_MS), limit)
+  for (let i = 0; i < gone.length; i += 1000) {
+    await bucket.delete(gone.slice(i, i + 1000).map(attachmentKey))
+  }
+  return gone.length
 }

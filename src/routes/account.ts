@@ -1,7 +1,10 @@
 import { Hono } from 'hono'
+import { requireAccount } from '../auth'
+import { database } from '../db/client'
+import { accountStats } from '../db/queries/account-stats'
 import type { AppEnv } from '../types'
 
-/** The account API: `/api/me`. */
+/** The account API: `/api/me` and `/api/me/stats`. */
 export const accountRoutes = new Hono<AppEnv>()
 
 accountRoutes.get('/', (c) => {
@@ -15,7 +18,12 @@ accountRoutes.get('/', (c) => {
     sendsRemaining: account.sendsRemaining,
     catchAll: account.catchAll,
     privateAddressCredits: account.privateAddressCredits,
-    recents: [],
+    recents: account.recents,
     noAds: 1,
   })
+})
+
+accountRoutes.get('/stats', async (c) => {
+  const account = requireAccount(c.get('account'))
+  return c.json(await accountStats(database(c.env.DB), account.id))
 })

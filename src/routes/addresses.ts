@@ -1,21 +1,36 @@
-import { Hono } from 'hono'
-import { requireAccount } from '../auth'
-import { database } from '../db/client'
-import { adjustPrivateAddressCredits } from '../db/queries/accounts'
+import { eq } from 'drizzle-orm'
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import { accountOnly, requireAccount } from '../auth'
+import { database, type Database } from '../db/client'
+import { adjustPrivateAddressCredits, type Account } from '../db/queries/accounts'
 import {
   addressJson,
   deletePrivateAddress,
   findPrivateAddress,
+  findInboxOwner,
   insertPrivateAddress,
+  type PrivateAddress,
 } from '../db/queries/addresses'
-import { fail } from '../errors'
-import { inboxParam } from '../mail/policy'
-import type { AppEnv } from '../types'
+import { deleteAllInboxMessages } from '../db/queries/messages'
 import { privateAddresses } from '../db/schema'
-import { eq } from 'drizzle-orm'
+import { fail } from '../errors'
+import { domainOf, normalizeAddress } from '../mail/address'
+import { addressSettingsSchema } from '../mail/address-settings'
+import { inboxParam } from '../mail/policy'
+import { releaseStorage } from '../mail/storage'
+import { newWebhookSecret } from '../mail/webhook-signature'
+import type { AppEnv } from '../types'
+import { validate } from '../validation'
 
-/** Private addresses: `/api/addresses` and `/api/addresses/:email[/availability]`. */
+/** Private addresses: `/api/addresses[/:email[/availability]]`. */
 export const addressesRoutes = new Hono<AppEnv>()
+
+/** `/api/private-address-forwarding/:email` (the seed's path) and `/api/private-addresses-bulk`. */
+export const addressExtrasRoutes = new Hono<AppEnv>()
+
+/** Most addresses one bulk request may reserve (OpenAPI: "The max addresses per request is 100"). */
+const MAX_BULK_ADDRESSES = 100
 
 addressesRoutes.get('/', async (c) => {
   const account = requireAccount(c.get('account'))
@@ -29,54 +44,160 @@ addressesRoutes.get('/', async (c) => {
 
 addressesRoutes.get('/:email/availability', async (c) => {
   const email = inboxParam(c.req.param('email'))
-  const owned = (await findPrivateAddress(database(c.env.DB), email)) !== null
-  return c.json({ available: !owned, email, owned })
+  const owner = await findInboxOwner(database(c.env.DB), email)
+  return c.json({ available: owner === null, email, owned: owner !== null })
 })
 
 addressesRoutes.get('/:email', async (c) => {
   const email = inboxParam(c.req.param('email'))
   const account = c.get('account')
-  const address = await findPrivateAddress(database(c.env.DB), email)
-  if (!address) {
-    // OpenAPI: an address nobody owns is still an object, without the `owner` key.
-    return c.json({ _id: email, enablews: false, forward: null, webhook: null, webhookSlack: null })
+  const db = database(c.env.DB)
+  const address = await findPrivateAddress(db, email)
+  if (address) {
+    if (address.owner !== account?.id) fail(401, 'This address is owned by another account.')
+    return c.json(addressJson(address))
   }
-  if (address.owner !== account?.id) fail(401, 'This address is owned by another account.')
-  return c.json(addressJson(address))
+  const domainOwner = await findInboxOwner(db, email)
+  if (domainOwner && domainOwner !== account?.id)
+    fail(401, 'This address is owned by another account.')
+  // OpenAPI: an address nobody reserved is still an object, without `owner`; on an owned
+  // domain it is `implicit` and names the domain as its catch-all.
+  return c.json({
+    _id: email,
+    enablews: false,
+    forward: null,
+    webhook: null,
+    webhookSlack: null,
+    ...(domainOwner ? { owner: domainOwner, implicit: true, catchAll: domainOf(email) } : {}),
+  })
 })
+
+type Reservation =
+  { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
+
+/** Reserves one address for an account, spending a credit (given back if it fails). */
+async function reserveAddress(db: Database, account: Account, email: string): Promise<Reservation> {
+  const refusal = async (): Promise<Reservation | null> => {
+    const owner = await findInboxOwner(db, email)
+    const reserved = await findPrivateAddress(db, email)
+    if (reserved?.owner === account.id)
+      return { ok: false, status: 400, message: 'You already own this address.' }
+    if (owner && owner !== account.id) {
+      return { ok: false, status: 401, message: 'This address is owned by another account.' }
+    }
+    return null
+  }
+  const refused = await refusal()
+  if (refused) return refused
+  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
+    return {
+      ok: false,
+      status: 400,
+      message: 'No private address credits left: release an address or add credits.',
+    }
+  }
+  const address = await insertPrivateAddress(db, email, account.id)
+  if (address) return { ok: true, address }
+  // Lost a race with another reservation: give the credit back and say who won.
+  await adjustPrivateAddressCredits(db, account.id, 1)
+  return (
+    (await refusal()) ?? { ok: false, status: 409, message: 'Reserved concurrently; try again.' }
+  )
+}
 
 addressesRoutes.post('/:email', async (c) => {
   const account = requireAccount(c.get('account'))
-  const email = inboxParam(c.req.param('email'))
-  const db = database(c.env.DB)
-  const conflict = async () => {
-    const existing = await findPrivateAddress(db, email)
-    if (existing?.owner === account.id) fail(400, 'You already own this address.')
-    if (existing) fail(401, 'This address is owned by another account.')
-  }
-  await conflict()
-  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
-    fail(400, 'No private address credits left: release an address or add credits.')
-  }
-  const address = await insertPrivateAddress(db, email, account.id)
-  if (!address) {
-    // Lost a race with another reservation: give the credit back and say who won.
-    await adjustPrivateAddressCredits(db, account.id, 1)
-    await conflict()
-    fail(409, 'The address was reserved concurrently; try again.')
-  }
-  return c.json(addressJson(address))
+  const result = await reserveAddress(database(c.env.DB), account, inboxParam(c.req.param('email')))
+  if (!result.ok) fail(result.status, result.message)
+  return c.json(addressJson(result.address))
 })
 
-addressesRoutes.delete('/:email', async (c) => {
+async function updateSettings(c: Context<AppEnv>) {
+  const account = requireAccount(c.get('account'))
+  const email = inboxParam(c.req.param('email') as string)
+  const body: unknown = await c.req.json().catch(() => fail(400, 'Expected a JSON body.'))
+  const parsed = addressSettingsSchema(c.env.ALLOW_LOCAL_WEBHOOKS === 'true').safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    fail(400, `Invalid ${issue.path.join('.') || 'body'}: ${issue.message}`)
+  }
+  const db = database(c.env.DB)
+  const address = await findPrivateAddress(db, email)
+  if (!address) fail(400, 'This address is not reserved: reserve it before configuring it.')
+  if (address.owner !== account.id) fail(401, 'This address is owned by another account.')
+  const { _mailsacKey: _, ...settings } = parsed.data
+  // The signing key is made with the first webhook, so the owner can read it right away.
+  const webhookSecret =
+    settings.webhook && !address.webhookSecret ? { webhookSecret: newWebhookSecret() } : {}
+  const [updated] = await db
+    .update(privateAddresses)
+    .set({ ...settings, ...webhookSecret, updated: new Date() })
+    .where(eq(privateAddresses.email, email))
+    .returning()
+  return c.json(addressJson(updated))
+}
+
+addressesRoutes.put('/:email', updateSettings)
+addressExtrasRoutes.put('/private-address-forwarding/:email', updateSettings)
+
+const deleteQuery = z.object({ deleteAddressMessages: z.enum(['true', 'false']).optional() })
+
+addressesRoutes.delete('/:email', accountOnly, validate('query', deleteQuery), async (c) => {
   const account = requireAccount(c.get('account'))
   const email = inboxParam(c.req.param('email'))
   const db = database(c.env.DB)
   const existing = await findPrivateAddress(db, email)
   if (!existing) fail(400, 'This address is not reserved.')
   if (existing.owner !== account.id) fail(401, 'This address is owned by another account.')
+  if (c.req.valid('query').deleteAddressMessages === 'true') {
+    // Before the release, while the mail is still private: nobody else sees it go.
+    await releaseStorage(db, c.env.MAIL, await deleteAllInboxMessages(db, email))
+  }
   if (await deletePrivateAddress(db, email, account.id)) {
     await adjustPrivateAddressCredits(db, account.id, 1)
   }
   return c.json({ _id: email, message: 'Address was released.' })
 })
+
+const bulkBody = z.object({
+  addresses: z.array(z.string()).min(1).max(MAX_BULK_ADDRESSES),
+  _mailsacKey: z.string().optional(),
+})
+
+/**
+ * Reserves many addresses and reports each: the address object when reserved, or
+ * `{ _id, error, message }` when not (already owned, no credits left, invalid), so one bad
+ * address does not undo the others.
+ */
+addressExtrasRoutes.post(
+  '/private-addresses-bulk',
+  accountOnly,
+  validate('json', bulkBody),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const db = database(c.env.DB)
+    const results = []
+    for (const input of c.req.valid('json').addresses) {
+      const email = normalizeAddress(input)
+      if (!email) {
+        results.push({
+          _id: input,
+          error: 'Bad Request',
+          message: `Invalid email address: ${input}`,
+        })
+        continue
+      }
+      const result = await reserveAddress(db, account, email)
+      results.push(
+        result.ok
+          ? addressJson(result.address)
+          : {
+              _id: email,
+              error: result.status === 401 ? 'Unauthorized' : 'Bad Request',
+              message: result.message,
+            },
+      )
+    }
+    return c.json(results)
+  },
+)

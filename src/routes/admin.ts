@@ -2,7 +2,13 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { bearerToken } from '../auth'
 import { database } from '../db/client'
-import { createAccount, deleteAccount, findAccount, rotateApiKey } from '../db/queries/accounts'
+import {
+  changeSends,
+  createAccount,
+  deleteAccount,
+  findAccount,
+  rotateApiKey,
+} from '../db/queries/accounts'
 import { fail } from '../errors'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
@@ -53,6 +59,24 @@ adminRoutes.post('/accounts/:username/key', async (c) => {
   const apiKey = await rotateApiKey(database(c.env.DB), id)
   if (!apiKey) fail(404, 'No such account.')
   return c.json({ _id: id, apiKey })
+})
+
+// Outbound credits: `{ "set": n }` replaces the balance, `{ "add": n }` adds to it (negative
+// takes away, never below zero).
+const sendsChange = z.union([
+  z.object({ set: z.number().int().min(0) }).strict(),
+  z.object({ add: z.number().int() }).strict(),
+])
+
+adminRoutes.put('/accounts/:username/sends', validate('json', sendsChange), async (c) => {
+  const id = c.req.param('username')
+  const db = database(c.env.DB)
+  const sendsRemaining = await changeSends(db, id, c.req.valid('json'))
+  if (sendsRemaining === null) {
+    if (!(await findAccount(db, id))) fail(404, 'No such account.')
+    fail(400, 'The balance cannot go below zero.')
+  }
+  return c.json({ _id: id, sendsRemaining })
 })
 
 adminRoutes.delete('/accounts/:username', async (c) => {

@@ -1,22 +1,22 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import { requireAccount } from '../auth'
+import { accountOnly, requireAccount } from '../auth'
 import { database } from '../db/client'
 import {
   countInboxMessages,
   deleteMessage,
   deleteUnstarredInboxMessages,
   findMessageAttachments,
-  headersObject,
   listInboxMessages,
   listStarredMessages,
   messageJson,
   updateMessage,
 } from '../db/queries/messages'
+import { touchRecents } from '../db/queries/account-stats'
 import { fail } from '../errors'
-import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { fullMessageJson } from '../mail/message-json'
 import { inboxAccess, visibleMessage, withInboxAccess } from '../mail/policy'
-import { attachmentKey, readContent, readRaw, releaseStorage } from '../mail/storage'
+import { attachmentKey, releaseStorage } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { pageQuery, validate } from '../validation'
 
@@ -32,7 +32,7 @@ async function openMessage(c: Context<AppEnv>) {
 }
 
 // Registered before `/:email/messages` so "starred" is not read as an address.
-messagesRoutes.get('/starred/messages', validate('query', pageQuery), async (c) => {
+messagesRoutes.get('/starred/messages', accountOnly, validate('query', pageQuery), async (c) => {
   const account = requireAccount(c.get('account'))
   const rows = await listStarredMessages(database(c.env.DB), account.id, c.req.valid('query'))
   return c.json(rows.map(messageJson))
@@ -40,12 +40,15 @@ messagesRoutes.get('/starred/messages', validate('query', pageQuery), async (c) 
 
 messagesRoutes.get('/:email/messages', validate('query', pageQuery), async (c) => {
   const db = database(c.env.DB)
-  const { result: rows } = await withInboxAccess(
+  const account = c.get('account')
+  const { access, result: rows } = await withInboxAccess(
     db,
     c.req.param('email'),
-    c.get('account'),
+    account,
     (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, c.req.valid('query')),
   )
+  // `recents` of GET /api/me; written after the response so listing does not wait on it.
+  if (account) c.executionCtx.waitUntil(touchRecents(db, account, access.inbox))
   return c.json(rows.map(messageJson))
 })
 
@@ -69,21 +72,8 @@ messagesRoutes.get('/:email/message-count', async (c) => {
 })
 
 messagesRoutes.get('/:email/messages/:messageId', async (c) => {
-  const { db, access, message } = await openMessage(c)
-  const [content, raw] = await Promise.all([
-    readContent(c.env.MAIL, message),
-    message.size <= MAX_INLINE_RAW_BYTES ? readRaw(c.env.MAIL, message) : null,
-  ])
-  return c.json({
-    ...messageJson(message),
-    headers: headersObject(message.headers),
-    text: content.text,
-    html: content.html,
-    body: content.body,
-    // JSON cannot carry arbitrary bytes: this is a UTF-8 reading of the raw message, and
-    // null above MAX_INLINE_RAW_BYTES. GET /api/raw gives the exact bytes.
-    raw: raw ? await new Response(raw.body).text() : null,
-  })
+  const { message } = await openMessage(c)
+  return c.json(await fullMessageJson(c.env.MAIL, message))
 })
 
 messagesRoutes.delete('/:email/messages/:messageId', async (c) => {
@@ -171,8 +161,8 @@ messagesRoutes.put('/:email/messages/:messageId/labels/:label', async (c) => {
 
 messagesRoutes.delete('/:email/messages/:messageId/labels/:label', async (c) => {
   const { db, access, message } = await openMessage(c)
+  // Idempotent: removing a label the message does not carry leaves it as it is.
   const label = c.req.param('label')
-  if (!message.labels.includes(label)) fail(404, `The message has no label ${label}.`)
   const labels = message.labels.filter((existing) => existing !== label)
   await updateMessage(db, access.inbox, message.id, { labels })
   return c.json({ _id: message.id, labels })

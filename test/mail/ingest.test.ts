@@ -249,3 +249,14 @@ describe('email() handler', () => {
     expect(typeof exports.default.fetch).toBe('function')
   })
 })
+
+describe('large envelopes', () => {
+  it('stores a message to 100 recipients, some of them private', async () => {
+    const owner = await createAccount()
+    await reserve('many-0@example.com', owner.apiKey)
+    const recipients = Array.from({ length: 100 }, (_, i) => `many-${i}@example.com`)
+    const stored = await ingest(simpleMessage(), recipients)
+    expect(stored).toHaveLength(100)
+    expect(await rowCount('many-99@example.com')).toBe(1)
+  })
+})

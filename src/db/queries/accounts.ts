@@ -102,3 +102,50 @@ export async function adjustPrivateAddressCredits(
     .returning({ id: accounts.id })
   return updated.length > 0
 }
+
+/**
+ * Spends `count` outbound credits in one conditional UPDATE, so concurrent sends can never
+ * take the balance below zero. Returns the balance left, or null when there were too few.
+ */
+export async function spendSends(db: Database, id: string, count: number): Promise<number | null> {
+  const [row] = await db
+    .update(accounts)
+    .set({ sendsRemaining: sql`${accounts.sendsRemaining} - ${count}` })
+    .where(sql`${accounts.id} = ${id} and ${accounts.sendsRemaining} >= ${count}`)
+    .returning({ sendsRemaining: accounts.sendsRemaining })
+  return row ? row.sendsRemaining : null
+}
+
+/** Gives back credits of recipients whose delivery failed; returns the new balance. */
+export async function refundSends(db: Database, id: string, count: number): Promise<number | null> {
+  const [row] = await db
+    .update(accounts)
+    .set({ sendsRemaining: sql`${accounts.sendsRemaining} + ${count}` })
+    .where(eq(accounts.id, id))
+    .returning({ sendsRemaining: accounts.sendsRemaining })
+  return row ? row.sendsRemaining : null
+}
+
+/**
+ * Sets the outbound credit balance (`set`) or adds to it (`add`, negative to take away; the
+ * balance never goes below zero). Null when there is no such account or `add` would go below 0.
+ */
+export async function changeSends(
+  db: Database,
+  id: string,
+  change: { set: number } | { add: number },
+): Promise<number | null> {
+  const [row] = await db
+    .update(accounts)
+    .set({
+      sendsRemaining:
+        'set' in change ? change.set : sql`${accounts.sendsRemaining} + ${change.add}`,
+    })
+    .where(
+      'set' in change
+        ? eq(accounts.id, id)
+        : sql`${accounts.id} = ${id} and ${accounts.sendsRemaining} + ${change.add} >= 0`,
+    )
+    .returning({ sendsRemaining: accounts.sendsRemaining })
+  return row ? row.sendsRemaining : null
+}

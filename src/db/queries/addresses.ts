@@ -1,10 +1,42 @@
 import { eq, inArray, or } from 'drizzle-orm'
+import { D1_MAX_BOUND_PARAMS } from '../../limits'
 import { domainOf } from '../../mail/address'
 import { randomString } from '../../mail/random'
 import type { Database } from '../client'
-import { privateAddresses } from '../schema'
+import { domains, privateAddresses } from '../schema'
 
 export type PrivateAddress = typeof privateAddresses.$inferSelect
+
+/**
+ * Who owns an inbox, as two queries to batch: the account that reserved the address, and the
+ * account that owns its domain (a catch-all). `ownerFromRows` combines their results.
+ */
+export function inboxOwnerQueries(db: Database, inbox: string) {
+  return [
+    db
+      .select({ owner: privateAddresses.owner })
+      .from(privateAddresses)
+      .where(eq(privateAddresses.email, inbox)),
+    db
+      .select({ owner: domains.owner })
+      .from(domains)
+      .where(eq(domains.domain, domainOf(inbox))),
+  ] as const
+}
+
+/** The owner of an inbox from `inboxOwnerQueries` results: a reservation wins over a domain. */
+export function ownerFromRows(
+  reserved: { owner: string }[],
+  domain: { owner: string }[],
+): string | null {
+  return reserved[0]?.owner ?? domain[0]?.owner ?? null
+}
+
+/** Who owns an inbox (by reservation or by domain), or null for a public inbox. */
+export async function findInboxOwner(db: Database, inbox: string): Promise<string | null> {
+  const [reserved, domain] = await db.batch(inboxOwnerQueries(db, inbox))
+  return ownerFromRows(reserved, domain)
+}
 
 export async function findPrivateAddress(db: Database, email: string) {
   return (
@@ -15,16 +47,24 @@ export async function findPrivateAddress(db: Database, email: string) {
 
 /** The private addresses that any of `addresses` names, directly or by its encryptedInbox. */
 export async function findPrivateAddressesFor(db: Database, addresses: string[]) {
-  if (addresses.length === 0) return []
-  return db
-    .select()
-    .from(privateAddresses)
-    .where(
-      or(
-        inArray(privateAddresses.email, addresses),
-        inArray(privateAddresses.encryptedInbox, addresses),
-      ),
+  const found: PrivateAddress[] = []
+  // Each address is bound twice; D1 binds at most 100 parameters per statement.
+  const size = Math.floor(D1_MAX_BOUND_PARAMS / 2)
+  for (let i = 0; i < addresses.length; i += size) {
+    const chunk = addresses.slice(i, i + size)
+    found.push(
+      ...(await db
+        .select()
+        .from(privateAddresses)
+        .where(
+          or(
+            inArray(privateAddresses.email, chunk),
+            inArray(privateAddresses.encryptedInbox, chunk),
+          ),
+        )),
     )
+  }
+  return found
 }
 
 /** Inserts a reservation; null when the address is already reserved (by anyone). */
@@ -67,5 +107,8 @@ export function addressJson(address: PrivateAddress) {
     webhookSlackToFrom: address.webhookSlackToFrom,
     encryptedInbox: address.encryptedInbox,
     info: address.info,
+    // The key signing this address's webhook requests (docs/realtime.md). This object only
+    // ever goes to the address's owner.
+    webhookSecret: address.webhookSecret,
   }
 }

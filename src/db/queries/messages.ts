@@ -3,6 +3,7 @@ import { D1_MAX_BOUND_PARAMS } from '../../limits'
 import type { Database } from '../client'
 import {
   attachmentBlobs,
+  domains,
   messageAttachments,
   messages,
   privateAddresses,
@@ -34,6 +35,7 @@ function visibleTo(viewerId: string | null): SQL | undefined {
     isNull(messages.savedBy),
     eq(messages.savedBy, viewerId),
     sql`exists (select 1 from ${privateAddresses} where ${privateAddresses.email} = ${messages.inbox} and ${privateAddresses.owner} = ${viewerId})`,
+    sql`exists (select 1 from ${domains} where ${domains.domain} = ${messages.domain} and ${domains.owner} = ${viewerId})`,
   )
 }
 
@@ -147,6 +149,14 @@ export async function deleteUnstarredInboxMessages(db: Database, inbox: string) 
   return db
     .delete(messages)
     .where(and(eq(messages.inbox, inbox), isNull(messages.savedBy)))
+    .returning({ packKey: messages.packKey, attachments: messages.attachments })
+}
+
+/** Deletes every message of an inbox, starred ones included (releasing an address with its mail). */
+export async function deleteAllInboxMessages(db: Database, inbox: string) {
+  return db
+    .delete(messages)
+    .where(eq(messages.inbox, inbox))
     .returning({ packKey: messages.packKey, attachments: messages.attachments })
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `recycled_messages` integer DEFAULT 0 NOT NULL;

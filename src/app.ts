@@ -1,0 +1,59 @@
+import { Hono } from 'hono'
+import { mailsacKeyAuth } from './auth'
+import { handleError, handleNotFound } from './errors'
+import { API_RATE_LIMIT_PERIOD_SECONDS } from './limits'
+import { rateLimit } from './rate-limit'
+import { accountRoutes } from './routes/account'
+import { addressesRoutes, addressExtrasRoutes } from './routes/addresses'
+import { adminRoutes } from './routes/admin'
+import { adminDenylistRoutes } from './routes/admin-denylist'
+import { adminDomainsRoutes } from './routes/admin-domains'
+import { authRoutes } from './routes/auth'
+import { contentRoutes } from './routes/content'
+import { deliveriesRoutes } from './routes/deliveries'
+import { domainsRoutes } from './routes/domains'
+import { inboxRoutes } from './routes/inbox'
+import { ingestRoutes } from './routes/ingest'
+import { limitsRoutes } from './routes/limits'
+import { mailstatsRoutes } from './routes/mailstats'
+import { messagesRoutes } from './routes/messages'
+import { outgoingRoutes } from './routes/outgoing'
+import { realtimeRoutes } from './routes/realtime'
+import type { AppEnv } from './types'
+
+/** The HTTP application: one router per resource. */
+export const app = new Hono<AppEnv>()
+
+// Before the key/cookie middleware: logging in must work whatever stale cookie the browser
+// still sends, and needs no CSRF token (it needs the API key itself).
+app.route('/api/auth', authRoutes)
+
+app.use('/api/*', mailsacKeyAuth({ lenient: (path) => path === '/api/me' }))
+app.use(
+  '/api/*',
+  rateLimit({
+    perAccount: (env) => env.API_KEY_RATE_LIMIT,
+    perClient: (env) => env.ANONYMOUS_RATE_LIMIT,
+    periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+  }),
+)
+app.route('/api/me', accountRoutes)
+app.route('/api/addresses', messagesRoutes)
+app.route('/api/addresses', addressesRoutes)
+app.route('/api/addresses', deliveriesRoutes)
+app.route('/api', addressExtrasRoutes)
+app.route('/api/domains', domainsRoutes)
+app.route('/api', inboxRoutes)
+app.route('/api', contentRoutes)
+app.route('/api/mailstats', mailstatsRoutes)
+app.route('/api/limits', limitsRoutes)
+app.route('/api/outgoing-messages', outgoingRoutes)
+// Mailsac's websocket path, outside /api: the key comes in the query string (`?key=`).
+app.route('/incoming-messages', realtimeRoutes)
+app.route('/internal/ingest', ingestRoutes)
+app.route('/internal/admin/domains', adminDomainsRoutes)
+app.route('/internal/admin/denylist', adminDenylistRoutes)
+app.route('/internal/admin', adminRoutes)
+
+app.notFound(handleNotFound)
+app.onError(handleError)

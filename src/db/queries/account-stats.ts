@@ -1,0 +1,134 @@
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
+import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import type { Database } from '../client'
+import { accounts, domains, messages, privateAddresses } from '../schema'
+
+/** How many inboxes `recents` keeps. */
+const RECENTS_KEPT = 10
+
+/** SQL: the message is in an inbox the account owns (a reserved address or an owned domain). */
+export function inOwnedInbox(accountId: string) {
+  return or(
+    inArray(
+      messages.inbox,
+      sql`(select ${privateAddresses.email} from ${privateAddresses} where ${privateAddresses.owner} = ${accountId})`,
+    ),
+    inArray(
+      messages.domain,
+      sql`(select ${domains.domain} from ${domains} where ${domains.owner} = ${accountId})`,
+    ),
+  )
+}
+
+/** Puts an inbox first in the account's recently viewed list (GET /api/me `recents`). */
+export async function touchRecents(
+  db: Database,
+  account: { id: string; recents: string[] },
+  inbox: string,
+) {
+  if (account.recents[0] === inbox) return
+  const recents = [inbox, ...account.recents.filter((seen) => seen !== inbox)].slice(
+    0,
+    RECENTS_KEPT,
+  )
+  await db.update(accounts).set({ recents }).where(eq(accounts.id, account.id))
+}
+
+/** GET /api/me/stats: the seed's fields plus the OpenAPI's `domains` and `inboxBytes`. */
+export async function accountStats(db: Database, accountId: string) {
+  const [addresses, ownedDomains, stored, starred, nonOwned, account] = await db.batch([
+    db
+      .select({ email: privateAddresses.email })
+      .from(privateAddresses)
+      .where(eq(privateAddresses.owner, accountId))
+      .orderBy(privateAddresses.email),
+    db
+      .select({ domain: domains.domain })
+      .from(domains)
+      .where(eq(domains.owner, accountId))
+      .orderBy(domains.domain),
+    db
+      .select({
+        count: sql<number>`count(*)`,
+        bytes: sql<number>`coalesce(sum(${messages.size}), 0)`,
+      })
+      .from(messages)
+      .where(inOwnedInbox(accountId)),
+    db
+      .select({ count: sql<number>`count(*)` })
+      .from(messages)
+      .where(eq(messages.savedBy, accountId)),
+    db
+      .selectDistinct({ inbox: messages.inbox })
+      .from(messages)
+      .where(and(eq(messages.savedBy, accountId), sql`not (${inOwnedInbox(accountId)})`))
+      .orderBy(messages.inbox),
+    db
+      .select({ recycled: accounts.recycledMessages })
+      .from(accounts)
+      .where(eq(accounts.id, accountId)),
+  ])
+  return {
+    storedMessages: stored[0]?.count ?? 0,
+    starredMessages: starred[0]?.count ?? 0,
+    inboxBytes: stored[0]?.bytes ?? 0,
+    recycledMessages: account[0]?.recycled ?? 0,
+    addresses: addresses.map((row) => row.email),
+    domains: ownedDomains.map((row) => row.domain),
+    nonOwnedInboxes: nonOwned.map((row) => row.inbox),
+  }
+}
+
+/**
+ * The account's stored history as `messageLimit` counts it: every message in an inbox it
+ * owns, plus the messages it starred elsewhere.
+ */
+export async function storedHistory(db: Database, accountId: string): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)` })
+    .from(messages)
+    .where(or(inOwnedInbox(accountId), eq(messages.savedBy, accountId)))
+  return row?.count ?? 0
+}
+
+/** Deletes the `count` oldest unstarred messages of the account's own inboxes. */
+export async function deleteOldestOwnedMessages(db: Database, accountId: string, count: number) {
+  const oldest = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(isNull(messages.savedBy), inOwnedInbox(accountId)))
+    .orderBy(messages.received, messages.id)
+    .limit(count)
+  const deleted = await db
+    .delete(messages)
+    .where(inArray(messages.id, oldest))
+    .returning({ packKey: messages.packKey, attachments: messages.attachments })
+  if (deleted.length > 0) {
+    await db
+      .update(accounts)
+      .set({ recycledMessages: sql`${accounts.recycledMessages} + ${deleted.length}` })
+      .where(eq(accounts.id, accountId))
+  }
+  return deleted
+}
+
+/** The accounts that own any of `inboxes` (by reservation or by domain). */
+export async function ownersOfInboxes(db: Database, inboxes: string[]): Promise<string[]> {
+  const inboxDomains = [...new Set(inboxes.map((inbox) => inbox.slice(inbox.lastIndexOf('@') + 1)))]
+  const owners = new Set<string>()
+  // D1 binds at most 100 parameters per statement: look up in chunks.
+  for (let i = 0; i < inboxes.length; i += D1_MAX_BOUND_PARAMS) {
+    const chunk = inboxes.slice(i, i + D1_MAX_BOUND_PARAMS)
+    const rows = await db
+      .select({ owner: privateAddresses.owner })
+      .from(privateAddresses)
+      .where(inArray(privateAddresses.email, chunk))
+    for (const row of rows) owners.add(row.owner)
+  }
+  for (let i = 0; i < inboxDomains.length; i += D1_MAX_BOUND_PARAMS) {
+    const chunk = inboxDomains.slice(i, i + D1_MAX_BOUND_PARAMS)
+    const rows = await db.select({ owner: domains.owner }).from(domains).where(inArray(domains.domain, chunk))
+    for (const row of rows) owners.add(row.owner)
+  }
+  return [...owners]
+}

@@ -1,0 +1,127 @@
+import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm'
+import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import type { Database } from '../client'
+import { deliveries } from '../schema'
+
+export type DeliveryRow = typeof deliveries.$inferSelect
+export type DeliveryKind = DeliveryRow['kind']
+export type NewDelivery = Pick<DeliveryRow, 'id' | 'address' | 'messageId' | 'kind' | 'target'>
+
+/**
+ * The idempotency id of one notification of one message: deterministic, so a repeated
+ * `notifyStored` for the same mail finds the row already there instead of notifying twice.
+ */
+export function deliveryId(messageId: string, kind: DeliveryKind): string {
+  return `${messageId}.${kind}`
+}
+
+/** Inserts pending deliveries; returns the ids actually inserted (new ones only). */
+export async function insertPendingDeliveries(
+  db: Database,
+  rows: NewDelivery[],
+  now: Date,
+): Promise<string[]> {
+  if (rows.length === 0) return []
+  // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
+  const [first, ...rest] = rows.map((row) =>
+    db
+      .insert(deliveries)
+      .values({ ...row, status: 'pending', attempts: 0, created: now, updated: now })
+      .onConflictDoNothing()
+      .returning({ id: deliveries.id }),
+  )
+  const inserted = await db.batch([first, ...rest])
+  return inserted.flat().map((row) => row.id)
+}
+
+export async function findDelivery(db: Database, id: string): Promise<DeliveryRow | null> {
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id)).limit(1)
+  return row ?? null
+}
+
+export type AttemptOutcome = {
+  status: DeliveryRow['status']
+  statusCode?: number | null
+  error?: string | null
+}
+
+/**
+ * Records one attempt. `attempts` counts in SQL so two consumers racing on a redelivered
+ * message both count; a row already delivered is never moved back to another status.
+ */
+export async function recordAttempt(
+  db: Database,
+  id: string,
+  outcome: AttemptOutcome,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(deliveries)
+    .set({
+      status: outcome.status,
+      attempts: sql`${deliveries.attempts} + 1`,
+      lastStatusCode: outcome.statusCode ?? null,
+      lastError: outcome.error ?? null,
+      updated: now,
+      ...(outcome.status === 'delivered' ? { deliveredAt: now } : {}),
+    })
+    .where(and(eq(deliveries.id, id), ne(deliveries.status, 'delivered')))
+}
+
+/** Settles deliveries without an attempt (enqueueing failed, or the dead-letter queue). */
+export async function settleDeliveries(
+  db: Database,
+  ids: string[],
+  status: 'failed' | 'dead',
+  error: string,
+  now: Date,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += D1_MAX_BOUND_PARAMS - 10) {
+    await db
+      .update(deliveries)
+      .set({ status, lastError: error, updated: now })
+      .where(
+        and(
+          inArray(deliveries.id, ids.slice(i, i + D1_MAX_BOUND_PARAMS - 10)),
+          ne(deliveries.status, 'delivered'),
+        ),
+      )
+  }
+}
+
+/** The newest deliveries of an address (GET /api/addresses/:email/webhook-deliveries). */
+export async function listAddressDeliveries(
+  db: Database,
+  address: string,
+  page: { until?: Date; limit: number },
+): Promise<DeliveryRow[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.address, address),
+        page.until ? lt(deliveries.created, page.until) : undefined,
+      ),
+    )
+    .orderBy(desc(deliveries.created), desc(deliveries.id))
+    .limit(page.limit)
+}
+
+/** The delivery object of the API. */
+export function deliveryJson(row: DeliveryRow) {
+  return {
+    _id: row.id,
+    address: row.address,
+    messageId: row.messageId,
+    kind: row.kind,
+    target: row.target,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatusCode: row.lastStatusCode,
+    lastError: row.lastError,
+    created: row.created.toISOString(),
+    updated: row.updated.toISOString(),
+    deliveredAt: row.deliveredAt?.toISOString() ?? null,
+  }
+}

@@ -1,0 +1,158 @@
+import { DurableObject } from 'cloudflare:workers'
+import { messageJson, headersObject, type MessageRow } from '../db/queries/messages'
+import { MAX_WS_FRAME_BYTES, WS_HEARTBEAT_INTERVAL_MS } from '../limits'
+import { fullMessageJson } from '../mail/message-json'
+
+/**
+ * What one websocket listens to, kept in its hibernation attachment. `account` is null on
+ * the public feed. The Worker route decided all of it (key, ownership, enablews) before the
+ * socket reached the hub: the hub only matches messages against it.
+ */
+export type Subscription = { account: string | null; addresses: string[]; domains: string[] }
+
+/** The header the Worker route uses to hand the checked subscription to the hub. */
+export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
+
+/**
+ * Fans stored mail out to websocket subscribers. One instance per shard:
+ * `account:<id>` for an account's private addresses and domains, `inbox:<address>` for
+ * the public feed of one inbox (see src/mail/realtime.ts for why).
+ *
+ * Uses the hibernation API (the workers-chat-demo pattern): sockets are accepted with
+ * `ctx.acceptWebSocket`, each carries its subscription as a serialized attachment, and the
+ * session map is rebuilt from `ctx.getWebSockets()` whenever the object wakes up, so an idle
+ * hub costs nothing while its sockets stay open. Client pings are answered by the runtime
+ * without waking the object (`setWebSocketAutoResponse`).
+ */
+export class RealtimeHub extends DurableObject<Env> {
+  private sessions = new Map<WebSocket, Subscription>()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    for (const socket of ctx.getWebSockets()) {
+      const subscription = socket.deserializeAttachment() as Subscription | null
+      if (subscription) this.sessions.set(socket, subscription)
+    }
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
+  }
+
+  /** Accepts one websocket; only the Worker route calls this, after checking the request. */
+  async fetch(request: Request): Promise<Response> {
+    const header = request.headers.get(SUBSCRIPTION_HEADER)
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !header) {
+      return new Response('Expected a websocket upgrade from the Worker.', { status: 400 })
+    }
+    const subscription = JSON.parse(header) as Subscription
+    const { 0: client, 1: server } = new WebSocketPair()
+    this.ctx.acceptWebSocket(server)
+    server.serializeAttachment(subscription)
+    this.sessions.set(server, subscription)
+    // The OpenAPI document's first frame, so a client knows what it is listening to.
+    server.send(
+      JSON.stringify({
+        status: 200,
+        msg: 'Listening',
+        addresses: subscription.addresses,
+        domains: subscription.domains,
+      }),
+    )
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + WS_HEARTBEAT_INTERVAL_MS)
+    }
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  /**
+   * Sends each message to the sockets subscribed to its inbox or domain; returns how many
+   * frames went out. The caller (notifyStored) already decided that every message belongs
+   * on this shard, from the message's privacy at publish time. A frame is built only for a
+   * message someone listens to, so mail nobody watches costs no R2 read.
+   */
+  async publish(messages: MessageRow[]): Promise<number> {
+    let sent = 0
+    for (const message of messages) {
+      const listeners = [...this.sessions].filter(
+        ([, subscription]) =>
+          subscription.addresses.includes(message.inbox) ||
+          subscription.domains.includes(message.domain),
+      )
+      if (listeners.length === 0) continue
+      const frame = await this.frame(message)
+      for (const [socket] of listeners) if (this.send(socket, frame)) sent++
+    }
+    return sent
+  }
+
+  /** How many sockets are open (tests, diagnostics). */
+  async connections(): Promise<number> {
+    return this.sessions.size
+  }
+
+  /** Heartbeat: a frame every WS_HEARTBEAT_INTERVAL_MS while anyone is connected. */
+  async alarm(): Promise<void> {
+    const frame = JSON.stringify({ status: 200, msg: 'heartbeat', time: new Date().toISOString() })
+    for (const socket of [...this.sessions.keys()]) this.send(socket, frame)
+    if (this.sessions.size > 0) {
+      await this.ctx.storage.setAlarm(Date.now() + WS_HEARTBEAT_INTERVAL_MS)
+    }
+  }
+
+  async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // The feed is one-way; "ping" is answered by the auto-response without waking the hub.
+    // Anything else gets a 400 frame rather than silence, so a confused client notices.
+    if (message !== 'ping') {
+      this.send(
+        socket,
+        JSON.stringify({
+          status: 400,
+          message: 'This socket only sends; send "ping" to check it.',
+        }),
+      )
+    }
+  }
+
+  async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.drop(socket, code, reason)
+  }
+
+  async webSocketError(socket: WebSocket): Promise<void> {
+    this.drop(socket, 1011, 'WebSocket error')
+  }
+
+  private async frame(message: MessageRow): Promise<string> {
+    // Skip the R2 reads when the raw alone would not fit.
+    if (message.size <= MAX_WS_FRAME_BYTES) {
+      const full = JSON.stringify({
+        status: 200,
+        email: await fullMessageJson(this.env.MAIL, message),
+      })
+      if (new TextEncoder().encode(full).byteLength <= MAX_WS_FRAME_BYTES) return full
+    }
+    return JSON.stringify({
+      status: 200,
+      email: { ...messageJson(message), headers: headersObject(message.headers) },
+      truncated: true,
+    })
+  }
+
+  /** Sends one frame; a socket that cannot take it is dropped, and the broadcast goes on. */
+  private send(socket: WebSocket, frame: string): boolean {
+    try {
+      socket.send(frame)
+      return true
+    } catch {
+      this.drop(socket, 1011, 'Send failed')
+      return false
+    }
+  }
+
+  private drop(socket: WebSocket, code: number, reason: string) {
+    this.sessions.delete(socket)
+    try {
+      // Completes the closing handshake; throws if the socket is already closed.
+      socket.close(code === 1000 || (code >= 3000 && code < 5000) ? code : 1000, reason)
+    } catch {
+      // Already closed: nothing to do.
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { z } from 'zod'
+import { SESSION_COOKIE } from '../auth'
+import { database } from '../db/client'
+import { findAccountByApiKey } from '../db/queries/accounts'
+import { createSession, deleteSession, SESSION_TTL_MS } from '../db/queries/sessions'
+import { fail } from '../errors'
+import type { AppEnv } from '../types'
+import { validate } from '../validation'
+
+/** Cookie sessions for the web pages: `/api/auth/login` and `/api/auth/logout`. */
+export const authRoutes = new Hono<AppEnv>()
+
+const credentials = z.object({ username: z.string().min(1), apiKey: z.string().min(1) })
+
+/** Browsers drop Secure cookies on plain http, which is what local development uses. */
+function isLocalHost(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
+}
+
+authRoutes.post('/login', validate('json', credentials), async (c) => {
+  const { username, apiKey } = c.req.valid('json')
+  const db = database(c.env.DB)
+  const account = await findAccountByApiKey(db, apiKey)
+  if (!account || account.id !== username) fail(401, 'Wrong username or API key.')
+  const session = await createSession(db, account.id)
+  setCookie(c, SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    secure: !isLocalHost(c.req.url),
+    sameSite: 'Lax',
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+  })
+  // The page keeps the CSRF token in memory and sends it as X-CSRF-Token.
+  return c.json({ _id: account.id, csrfToken: session.csrfToken })
+})
+
+authRoutes.post('/logout', async (c) => {
+  const token = getCookie(c, SESSION_COOKIE)
+  if (token) await deleteSession(database(c.env.DB), token)
+  deleteCookie(c, SESSION_COOKIE, { path: '/' })
+  return c.json({ message: 'Signed out.' })
+})

@@ -1,0 +1,29 @@
+import { Hono } from 'hono'
+import { accountOnly, requireAccount } from '../auth'
+import { database } from '../db/client'
+import { findInboxOwner } from '../db/queries/addresses'
+import { deliveryJson, listAddressDeliveries } from '../db/queries/deliveries'
+import { fail } from '../errors'
+import { inboxParam } from '../mail/policy'
+import type { AppEnv } from '../types'
+import { pageQuery, validate } from '../validation'
+
+/** `/api/addresses/:email/webhook-deliveries`: what became of each webhook, Slack post and forward. */
+export const deliveriesRoutes = new Hono<AppEnv>()
+
+deliveriesRoutes.get(
+  '/:email/webhook-deliveries',
+  accountOnly,
+  validate('query', pageQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    // Targets (webhook and Slack URLs) and errors are the owner's business only.
+    if ((await findInboxOwner(db, email)) !== account.id) {
+      fail(401, 'Only the owner of this address can see its deliveries.')
+    }
+    const rows = await listAddressDeliveries(db, email, c.req.valid('query'))
+    return c.json(rows.map(deliveryJson))
+  },
+)

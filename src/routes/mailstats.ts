@@ -1,0 +1,120 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { database } from '../db/client'
+import { findDenylistEntry, listDenylist } from '../db/queries/denylist'
+import {
+  commonAttachments,
+  countAttachmentMessages,
+  findPublicAttachment,
+  listAttachmentMessages,
+  topAddresses,
+  topDomains,
+  topSenders,
+} from '../db/queries/mailstats'
+import { messageJson } from '../db/queries/messages'
+import { fail } from '../errors'
+import { DEFAULT_STATS_LIMIT, MAX_STATS_LIMIT } from '../limits'
+import { normalizeDenylistEntry } from '../mail/denylist'
+import { attachmentKey } from '../mail/storage'
+import type { AppEnv } from '../types'
+import { validate } from '../validation'
+
+/**
+ * Mailsac's Attachments and Email Stats APIs: `/api/mailstats/...`. Anyone may call them, so
+ * they only ever see public mail (see isPublicMessage()).
+ */
+export const mailstatsRoutes = new Hono<AppEnv>()
+
+const date = z
+  .string({ error: 'required (a date, ISO 8601)' })
+  .pipe(z.coerce.date({ error: 'not a date (ISO 8601 expected)' }))
+
+const page = {
+  limit: z.coerce.number().int().min(0).max(MAX_STATS_LIMIT).default(DEFAULT_STATS_LIMIT),
+  skip: z.coerce.number().int().min(0).default(0),
+}
+
+const pageQuery = z.object(page)
+
+const rangeQuery = z
+  .object({ startDate: date, endDate: date, ...page })
+  .refine((query) => query.endDate > query.startDate, {
+    path: ['endDate'],
+    message: 'must be after startDate',
+  })
+
+const md5Param = z.object({
+  md5sum: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/i, 'an MD5 sum (32 hexadecimal digits)')
+    .transform((md5) => md5.toLowerCase()),
+})
+
+mailstatsRoutes.get('/common-attachments', validate('query', rangeQuery), async (c) => {
+  const { limit, skip, ...range } = c.req.valid('query')
+  return c.json(await commonAttachments(database(c.env.DB), range, { limit, skip }))
+})
+
+mailstatsRoutes.get('/common-attachments/:md5sum/count', validate('param', md5Param), async (c) => {
+  const n = await countAttachmentMessages(database(c.env.DB), c.req.valid('param').md5sum)
+  return c.json({ n })
+})
+
+mailstatsRoutes.get(
+  '/common-attachments/:md5sum/download',
+  validate('param', md5Param),
+  async (c) => {
+    const { md5sum } = c.req.valid('param')
+    const attachment = await findPublicAttachment(database(c.env.DB), md5sum)
+    if (!attachment) fail(404, 'No public message carries this attachment.')
+    const object = await c.env.MAIL.get(attachmentKey(md5sum))
+    if (!object) fail(404, 'No public message carries this attachment.')
+    const filename = (attachment.filename ?? md5sum).replace(/["\\\r\n]/g, '_')
+    return c.body(object.body, 200, {
+      'Content-Type': attachment.contentType,
+      'Content-Length': String(object.size),
+      'Content-Disposition': `attachment; filename="${filename}"`,
+    })
+  },
+)
+
+// Mailsac lists every carrier; pages (newest first) keep one response bounded.
+mailstatsRoutes.get(
+  '/common-attachments/:md5sum',
+  validate('param', md5Param),
+  validate('query', pageQuery),
+  async (c) => {
+    const rows = await listAttachmentMessages(
+      database(c.env.DB),
+      c.req.valid('param').md5sum,
+      c.req.valid('query'),
+    )
+    return c.json(rows.map(messageJson))
+  },
+)
+
+for (const [path, tally] of [
+  ['/top-addresses', topAddresses],
+  ['/top-senders', topSenders],
+  ['/top-domains', topDomains],
+] as const) {
+  mailstatsRoutes.get(path, validate('query', rangeQuery), async (c) => {
+    const { limit, skip, ...range } = c.req.valid('query')
+    return c.json(await tally(database(c.env.DB), range, { limit, skip }))
+  })
+}
+
+mailstatsRoutes.get('/blacklist', async (c) => {
+  const entries = await listDenylist(database(c.env.DB))
+  return c.json(entries.map((row) => row.entry))
+})
+
+mailstatsRoutes.get('/blacklist/:domainOrIP', async (c) => {
+  const input = c.req.param('domainOrIP')
+  const entry = normalizeDenylistEntry(input)
+  if (!entry) fail(400, `Invalid domainOrIP: ${input} is neither a domain nor an IP address.`)
+  if (!(await findDenylistEntry(database(c.env.DB), entry))) {
+    fail(404, `${entry} is not on the deny-list.`)
+  }
+  return c.json({ blacklisted: true })
+})

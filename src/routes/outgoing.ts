@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { accountOnly, requireAccount } from '../auth'
+import { MAX_RECEIVED_HEADERS } from '../limits'
+import { composeMessage, prepareRawMessage } from '../mail/compose'
+import { sendOutbound } from '../mail/send'
+import type { AppEnv } from '../types'
+import { validate } from '../validation'
+
+/** `POST /api/outgoing-messages`: send mail, one credit per recipient. */
+export const outgoingRoutes = new Hono<AppEnv>()
+
+const recipientObject = z.object({ address: z.string(), name: z.string().nullish() })
+const address = z.union([z.string(), recipientObject])
+
+const attachment = z.object({
+  filename: z.string().min(1).optional(),
+  content: z.string(),
+  encoding: z.enum(['base64', 'utf8', 'utf-8', 'ascii', 'latin1', 'binary', 'hex']).optional(),
+  contentType: z.string().min(1).optional(),
+  contentDisposition: z.string().optional(),
+  cid: z.string().min(1).optional(),
+})
+
+// `envelope` and `rawEncoding` are not Mailsac's: the SMTP submission bridge passes RCPT TO
+// and the exact bytes (8-bit mail need not be UTF-8) with them.
+const RAW_FIELDS = ['raw', 'rawEncoding', 'envelope']
+
+function isRawBody(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && 'raw' in body && body.raw !== undefined
+}
+
+/**
+ * "All other fields will be ignored when you send a raw message": a body with `raw` keeps
+ * only the raw fields before validation, whatever else it carries. Unknown fields
+ * (`_mailsacKey` among them) are dropped by zod.
+ */
+const sendRequest = z.preprocess(
+  (body) =>
+    isRawBody(body)
+      ? Object.fromEntries(Object.entries(body).filter(([key]) => RAW_FIELDS.includes(key)))
+      : body,
+  z
+    .object({
+      raw: z.string().min(1).optional(),
+      rawEncoding: z.enum(['utf8', 'base64']).optional(),
+      envelope: z
+        .object({ from: z.string().optional(), to: z.array(z.string()).min(1) })
+        .optional(),
+      to: z.union([z.string(), z.array(address)]).optional(),
+      from: z.union([address, z.array(address)]).optional(),
+      subject: z.string().optional(),
+      text: z.string().optional(),
+      html: z.string().optional(),
+      attachments: z.array(attachment).optional(),
+      received: z.union([z.string(), z.array(z.string()).max(MAX_RECEIVED_HEADERS)]).optional(),
+    })
+    .superRefine((body, ctx) => {
+      if (body.raw !== undefined) return
+      for (const field of ['to', 'from'] as const) {
+        if (body[field] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: 'required' })
+        }
+      }
+    }),
+)
+
+outgoingRoutes.post('/', accountOnly, validate('json', sendRequest), async (c) => {
+  const account = requireAccount(c.get('account'))
+  const body = c.req.valid('json')
+  const now = new Date()
+  const message =
+    body.raw !== undefined
+      ? await prepareRawMessage({ ...body, raw: body.raw }, now)
+      : composeMessage({ ...body, to: body.to ?? [], from: body.from ?? [] }, now)
+  return c.json(await sendOutbound(c.env, account, message, now))
+})

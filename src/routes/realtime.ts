@@ -1,0 +1,44 @@
+import { Hono } from 'hono'
+import { database } from '../db/client'
+import { SUBSCRIPTION_HEADER } from '../durable/realtime-hub'
+import { fail, statusText } from '../errors'
+import { resolveSubscription } from '../mail/realtime'
+import type { AppEnv } from '../types'
+
+/**
+ * `GET /incoming-messages?_id=&key=&addresses=`: Mailsac's websocket endpoint, on the
+ * Worker's own host. The request is checked here and the socket handed to the RealtimeHub
+ * Durable Object of its shard, which holds it with the hibernation API.
+ */
+export const realtimeRoutes = new Hono<AppEnv>()
+
+/**
+ * Answers the upgrade with a socket that carries one `{status, error, message}` frame and
+ * closes with code 4000 + status (4400, 4401, 4403). A refusal over a websocket, rather than
+ * an HTTP error, is what websocket clients can read: browsers hide the status of a failed
+ * handshake from scripts.
+ */
+function refuseSocket(status: 400 | 401 | 403, message: string): Response {
+  const { 0: client, 1: server } = new WebSocketPair()
+  server.accept()
+  server.send(JSON.stringify({ status, error: statusText(status), message }))
+  server.close(4000 + status, statusText(status))
+  return new Response(null, { status: 101, webSocket: client })
+}
+
+realtimeRoutes.get('/', async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    fail(426, 'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).')
+  }
+  const decision = await resolveSubscription(database(c.env.DB), {
+    username: c.req.query('_id') ?? null,
+    // `key` as Mailsac documents it; the Mailsac-Key header for clients that can set one.
+    apiKey: c.req.query('key') ?? c.req.header('mailsac-key') ?? null,
+    addresses: c.req.query('addresses') ?? null,
+  })
+  if (!decision.ok) return refuseSocket(decision.status, decision.message)
+  const hub = c.env.REALTIME.get(c.env.REALTIME.idFromName(decision.shard))
+  const headers = new Headers(c.req.raw.headers)
+  headers.set(SUBSCRIPTION_HEADER, JSON.stringify(decision.subscription))
+  return hub.fetch(new Request(c.req.raw, { headers }))
+})
