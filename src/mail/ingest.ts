@@ -1,12 +1,12 @@
 import { database } from '../db/client'
-import { findPrivateAddressesFor } from '../db/queries/addresses'
+import { findOwnershipFor } from '../db/queries/addresses'
 import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../limits'
 import { domainOf, normalizeAddress } from './address'
 import { denylistRefusals } from './denylist'
 import { parseMessage, type ParsedMessage } from './parse'
 import { notifyStored } from './notify'
-import { enforceMessageLimitsFor } from './recycle'
+import { enforceMessageLimits } from './recycle'
 import { randomString } from './random'
 import { sanitizeHtml } from './sanitize'
 import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
@@ -133,14 +133,16 @@ async function storeDeliveries(
   const db = database(env.DB)
   const pack = packKey(randomString(24))
   let stored: StoredMessage[][]
+  let owners = new Set<string>()
   let stage = 'routing'
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
     // originalInbox keeping the alias it was sent to (seed: "originalInbox").
-    const owned = await findPrivateAddressesFor(db, [
+    const { addresses, domainOwners } = await findOwnershipFor(db, [
       ...new Set(deliveries.flatMap((delivery) => delivery.recipients)),
     ])
-    const aliasOf = new Map(owned.map((address) => [address.encryptedInbox, address.email]))
+    const aliasOf = new Map(addresses.map((address) => [address.encryptedInbox, address.email]))
+    owners = new Set([...addresses, ...domainOwners].map((row) => row.owner))
 
     const blobs = new Map(
       deliveries.flatMap((delivery) => delivery.parsed.attachments.map((a) => [a.md5, a])),
@@ -201,9 +203,9 @@ async function storeDeliveries(
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
     throw new IngestRefusal(false, 503, `Temporary storage failure (${stage}); try again later.`)
   }
-  // The mail is stored: a failure to recycle old mail must not turn into a refusal.
-  const inboxes = [...new Set(stored.flat().map((message) => message.inbox))]
-  await enforceMessageLimitsFor(db, env.MAIL, inboxes).catch((error: Error) =>
+  // The mail is stored: a failure to recycle old mail must not turn into a refusal. Public
+  // mail (no owner among the recipients) has no message limit to enforce.
+  await enforceMessageLimits(db, env.MAIL, owners).catch((error: Error) =>
     console.error(`message limit enforcement failed: ${error.message}`),
   )
   // Before the acknowledgement, so a delivery row exists for every webhook and forward of

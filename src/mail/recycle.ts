@@ -1,10 +1,6 @@
 import type { Database } from '../db/client'
 import { findAccount } from '../db/queries/accounts'
-import {
-  deleteOldestOwnedMessages,
-  ownersOfInboxes,
-  storedHistory,
-} from '../db/queries/account-stats'
+import { deleteOldestOwnedMessages, storedHistory } from '../db/queries/account-stats'
 import { releaseStorage } from './storage'
 
 /**
@@ -23,9 +19,11 @@ export async function enforceMessageLimit(db: Database, bucket: R2Bucket, accoun
   return deleted.length
 }
 
-/** After mail was stored for `inboxes`: applies the message limit of every account owning one. */
-export async function enforceMessageLimitsFor(db: Database, bucket: R2Bucket, inboxes: string[]) {
-  for (const owner of new Set(await ownersOfInboxes(db, inboxes))) {
-    await enforceMessageLimit(db, bucket, owner)
-  }
+/** After mail was stored for accounts' inboxes: applies each account's message limit. */
+export async function enforceMessageLimits(
+  db: Database,
+  bucket: R2Bucket,
+  owners: Iterable<string>,
+) {
+  for (const owner of owners) await enforceMessageLimit(db, bucket, owner)
 }

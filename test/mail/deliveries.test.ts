@@ -8,6 +8,7 @@ import { privateAddresses } from '../../src/db/schema'
 import worker from '../../src/index'
 import { DELIVERIES_DEAD_LETTER_QUEUE, DELIVERY_ID_HEADER } from '../../src/mail/deliveries'
 import { forwardedMessage } from '../../src/mail/forward'
+import { ingestMessage } from '../../src/mail/ingest'
 import { notifyStored, type DeliveryJob } from '../../src/mail/notify'
 import { verifyWebhook } from '../../src/mail/webhook-signature'
 import { call, createAccount, ingest, json, latin1, reserve, simpleMessage } from '../helpers'
@@ -38,15 +39,23 @@ async function configure(email: string, headers: Record<string, string>, setting
   })
 }
 
-/** Stores a message and runs notifyStored with a recording queue; returns what was queued. */
+/**
+ * Stores a message through the real ingest pipeline, which queues its deliveries before it
+ * acknowledges; the queue records what was sent. Returns the stored ids and the queued jobs.
+ */
 async function storeAndQueue(to: string, subject = 'Hooked') {
-  const stored = await ingest(simpleMessage({ to, subject }), [to])
   const { sent, queue } = recordingQueue()
-  const summary = await notifyStored(
+  const stored = await ingestMessage(
+    { ...env, DELIVERIES: queue },
+    new TextEncoder().encode(simpleMessage({ to, subject })),
+    { from: 'sender@example.org', to: [to] },
+  )
+  // A second announcement of the same mail queues nothing new: receivers see it once.
+  const again = await notifyStored(
     { DB: env.DB, REALTIME: env.REALTIME, DELIVERIES: queue },
     stored,
   )
-  expect(summary.queued).toEqual(sent.map((job) => job.deliveryId))
+  expect(again.queued).toEqual([])
   return { stored, jobs: sent }
 }
 

@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
-import { D1_MAX_BOUND_PARAMS } from '../../limits'
 import type { Database } from '../client'
 import { accounts, domains, messages, privateAddresses } from '../schema'
 
@@ -110,25 +109,4 @@ export async function deleteOldestOwnedMessages(db: Database, accountId: string,
       .where(eq(accounts.id, accountId))
   }
   return deleted
-}
-
-/** The accounts that own any of `inboxes` (by reservation or by domain). */
-export async function ownersOfInboxes(db: Database, inboxes: string[]): Promise<string[]> {
-  const inboxDomains = [...new Set(inboxes.map((inbox) => inbox.slice(inbox.lastIndexOf('@') + 1)))]
-  const owners = new Set<string>()
-  // D1 binds at most 100 parameters per statement: look up in chunks.
-  for (let i = 0; i < inboxes.length; i += D1_MAX_BOUND_PARAMS) {
-    const chunk = inboxes.slice(i, i + D1_MAX_BOUND_PARAMS)
-    const rows = await db
-      .select({ owner: privateAddresses.owner })
-      .from(privateAddresses)
-      .where(inArray(privateAddresses.email, chunk))
-    for (const row of rows) owners.add(row.owner)
-  }
-  for (let i = 0; i < inboxDomains.length; i += D1_MAX_BOUND_PARAMS) {
-    const chunk = inboxDomains.slice(i, i + D1_MAX_BOUND_PARAMS)
-    const rows = await db.select({ owner: domains.owner }).from(domains).where(inArray(domains.domain, chunk))
-    for (const row of rows) owners.add(row.owner)
-  }
-  return [...owners]
 }

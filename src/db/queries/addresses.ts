@@ -45,15 +45,19 @@ export async function findPrivateAddress(db: Database, email: string) {
   )
 }
 
-/** The private addresses that any of `addresses` names, directly or by its encryptedInbox. */
-export async function findPrivateAddressesFor(db: Database, addresses: string[]) {
-  const found: PrivateAddress[] = []
-  // Each address is bound twice; D1 binds at most 100 parameters per statement.
-  const size = Math.floor(D1_MAX_BOUND_PARAMS / 2)
-  for (let i = 0; i < addresses.length; i += size) {
-    const chunk = addresses.slice(i, i + size)
-    found.push(
-      ...(await db
+/**
+ * Who owns the given recipients: the private addresses they name (directly or by their
+ * encryptedInbox) and the owners of their domains. One D1 round trip per 30 recipients.
+ */
+export async function findOwnershipFor(db: Database, recipients: string[]) {
+  const addresses: PrivateAddress[] = []
+  const domainOwners: { domain: string; owner: string }[] = []
+  // Each recipient is bound three times (address, alias, domain); D1 binds at most 100.
+  const size = Math.floor(D1_MAX_BOUND_PARAMS / 3)
+  for (let i = 0; i < recipients.length; i += size) {
+    const chunk = recipients.slice(i, i + size)
+    const [reserved, owned] = await db.batch([
+      db
         .select()
         .from(privateAddresses)
         .where(
@@ -61,10 +65,16 @@ export async function findPrivateAddressesFor(db: Database, addresses: string[])
             inArray(privateAddresses.email, chunk),
             inArray(privateAddresses.encryptedInbox, chunk),
           ),
-        )),
-    )
+        ),
+      db
+        .select({ domain: domains.domain, owner: domains.owner })
+        .from(domains)
+        .where(inArray(domains.domain, [...new Set(chunk.map(domainOf))])),
+    ])
+    addresses.push(...reserved)
+    domainOwners.push(...owned)
   }
-  return found
+  return { addresses, domainOwners }
 }
 
 /** Inserts a reservation; null when the address is already reserved (by anyone). */
