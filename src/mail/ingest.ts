@@ -245,6 +245,7 @@ function messageRows(
     labels: [],
     headers: parsed.headers,
     envelopeFrom: envelope.from,
+    sender: (parsed.from[0]?.address ?? '').toLowerCase(),
     ip: envelope.ip ?? null,
     ...location,
   }))

@@ -46,8 +46,8 @@ export function topDomains(db: Database, range: DateRange, page: StatsPage): Pro
  * "senders" and make the list useless for spotting abuse.
  */
 export function topSenders(db: Database, range: DateRange, page: StatsPage): Promise<Tally[]> {
-  const sender = sql<string>`lower(json_extract(${messages.from}, '$[0].address'))`
-  return tally(db, sender, range, page, sql`${sender} <> ''`)
+  const sender = sql<string>`${messages.sender}`
+  return tally(db, sender, range, page, sql`${messages.sender} <> ''`)
 }
 
 /** Attachments carried by the most public messages received in `range`. */
