@@ -10,6 +10,14 @@ const USAGE = `usage: npm run admin -- [--url URL] <command>
   account show <username>
   account key <username>        issue a new API key, revoking the old one
   account delete <username>
+  account sends <username> <n>          set the outbound credit balance (one credit per recipient)
+  account sends <username> --add <n>    add to it instead (--add=-5 takes 5 away)
+  domain add <domain> --account <username>   the account owns every address at the domain
+  domain show <domain>
+  domain remove <domain>
+  domain verify-sending <domain> [--account <username>]   allow sending from the domain
+                                        (with --account, adds the domain to it first if needed)
+  domain unverify-sending <domain>
   denylist list
   denylist add <domain-or-ip> [--reason TEXT]   refuse mail from this sender domain or client IP
   denylist remove <domain-or-ip>
@@ -40,6 +48,26 @@ function count(name, value) {
   return number
 }
 
+/** `account sends`: exactly one of <n> (set) and --add <n> (add, may be negative). */
+function sendsChange(value, add) {
+  if ((value === undefined) === (add === undefined)) {
+    die('account sends needs either <n> (set the balance) or --add <n> (add to it)')
+  }
+  if (add !== undefined) {
+    const number = Number(add)
+    if (!Number.isInteger(number)) die('--add takes a whole number')
+    return { add: number }
+  }
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0) die('<n> must be a whole number >= 0')
+  return { set: number }
+}
+
+function accountOption(command) {
+  if (!options.account) die(`${command} needs --account <username>`)
+  return options.account
+}
+
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -49,6 +77,8 @@ const { values: options, positionals } = parseArgs({
     sends: { type: 'string' },
     email: { type: 'string' },
     reason: { type: 'string' },
+    account: { type: 'string' },
+    add: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -57,10 +87,11 @@ if (options.help || positionals.length === 0) {
   process.exit(options.help ? 0 : 1)
 }
 
-const [resource, action, name] = positionals
-if (!['account', 'denylist'].includes(resource) || !action) die(USAGE)
+const [resource, action, name, value] = positionals
+if (!['account', 'denylist', 'domain'].includes(resource) || !action) die(USAGE)
 if (!name && !(resource === 'denylist' && action === 'list')) {
-  die(`${resource} ${action} needs a <${resource === 'account' ? 'username' : 'domain-or-ip'}>`)
+  const what = { account: 'username', denylist: 'domain-or-ip', domain: 'domain' }[resource]
+  die(`${resource} ${action} needs a <${what}>`)
 }
 const token = adminToken()
 if (!token) die('No admin token: set ADMIN_TOKEN or run `npm start` once to create .dev.vars')
@@ -83,6 +114,30 @@ const commands = {
     show: () => ['GET', `/internal/admin/accounts/${target}`],
     key: () => ['POST', `/internal/admin/accounts/${target}/key`],
     delete: () => ['DELETE', `/internal/admin/accounts/${target}`],
+    sends: () => [
+      'PUT',
+      `/internal/admin/accounts/${target}/sends`,
+      sendsChange(value, options.add),
+    ],
+  },
+  domain: {
+    add: () => [
+      'POST',
+      '/internal/admin/domains',
+      { domain: name, account: accountOption('domain add') },
+    ],
+    show: () => ['GET', `/internal/admin/domains/${target}`],
+    remove: () => ['DELETE', `/internal/admin/domains/${target}`],
+    // Several requests: only the last response is printed, so stdout stays one JSON object.
+    'verify-sending': () => [
+      ...(options.account
+        ? [['POST', '/internal/admin/domains', { domain: name, account: options.account }]]
+        : []),
+      ['PUT', `/internal/admin/domains/${target}/sending`, { verified: true }],
+    ],
+    'unverify-sending': () => [
+      ['PUT', `/internal/admin/domains/${target}/sending`, { verified: false }],
+    ],
   },
   denylist: {
     list: () => ['GET', '/internal/admin/denylist'],
@@ -92,27 +147,31 @@ const commands = {
 }
 const requests = commands[resource]
 if (!requests[action]) die(`unknown command: ${resource} ${action}\n${USAGE}`)
-const [method, path, body] = requests[action]()
+const planned = requests[action]()
+const steps = Array.isArray(planned[0]) ? planned : [planned]
 
-let response
-try {
-  response = await fetch(base + path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${token}`,
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-} catch (error) {
-  die(`Cannot reach ${base}: ${error.cause?.code ?? error.message} (is \`npm start\` running?)`)
-}
-const text = await response.text()
-if (!response.ok) {
-  let message = text
+let text = ''
+for (const [method, path, body] of steps) {
+  let response
   try {
-    message = JSON.parse(text).message ?? text
-  } catch {}
-  die(`${response.status}: ${message}`)
+    response = await fetch(base + path, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+  } catch (error) {
+    die(`Cannot reach ${base}: ${error.cause?.code ?? error.message} (is \`npm start\` running?)`)
+  }
+  text = await response.text()
+  if (!response.ok) {
+    let message = text
+    try {
+      message = JSON.parse(text).message ?? text
+    } catch {}
+    die(`${response.status}: ${message}`)
+  }
 }
 process.stdout.write(`${text}\n`)

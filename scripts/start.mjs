@@ -97,6 +97,8 @@ if (existsSync(join(root, 'bridge', 'src', 'index.js'))) {
   run('bridge', process.execPath, ['--max-semi-space-size=1', join(root, 'bridge', 'src', 'index.js')], {
     BRIDGE_API_URL: env.BRIDGE_API_URL ?? `http://127.0.0.1:${port}`,
     INGEST_TOKEN: vars.INGEST_TOKEN,
+    // Authenticated sending (AUTH with username + API key) into POST /api/outgoing-messages.
+    SUBMISSION_PORT: env.SUBMISSION_PORT ?? '2587',
     ...(existsSync(tls.cert) && !env.TLS_CERT ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}),
   })
 }

@@ -7,6 +7,7 @@ import { WORKER_TIMEOUT_MS } from './limits.js'
  * @typedef {object} BridgeConfig
  * @property {string} host address both listeners bind to
  * @property {number} smtpPort
+ * @property {number} submissionPort authenticated submission (POST /api/outgoing-messages)
  * @property {number} pop3Port
  * @property {number | null} pop3sPort implicit-TLS POP3, null without TLS
  * @property {string} apiUrl base URL of the Worker, without a trailing slash
@@ -102,6 +103,7 @@ export function loadConfig(env = process.env) {
   return {
     host: env.BRIDGE_HOST || '127.0.0.1',
     smtpPort: parsePort(env.SMTP_PORT, 2525, 'SMTP_PORT'),
+    submissionPort: parsePort(env.SUBMISSION_PORT, 2587, 'SUBMISSION_PORT'),
     pop3Port: parsePort(env.POP3_PORT, 1110, 'POP3_PORT'),
     pop3sPort: tls ? parsePort(env.POP3S_PORT, 1995, 'POP3S_PORT') : null,
     apiUrl: new URL(env.BRIDGE_API_URL || 'http://127.0.0.1:8787').href.replace(/\/+$/, ''),

@@ -3,6 +3,7 @@ import { SHUTDOWN_GRACE_MS } from './limits.js'
 import { createLogger } from './log.js'
 import { createPop3Server } from './pop3/server.js'
 import { createSmtpServer } from './smtp/server.js'
+import { createSubmissionServer } from './submission/server.js'
 import { createWorkerClient } from './worker-client.js'
 
 let config
@@ -17,6 +18,7 @@ const log = createLogger(config.logLevel, { service: 'bridge' })
 const worker = createWorkerClient(config)
 const smtp = createSmtpServer({ config, worker, log })
 const pop3 = createPop3Server({ config, worker, log })
+const submission = createSubmissionServer({ config, worker, log })
 
 try {
   const smtpPort = await smtp.listen(config.smtpPort, config.host)
@@ -25,11 +27,13 @@ try {
     tlsPort: config.pop3sPort,
     host: config.host,
   })
+  const submissionPort = await submission.listen(config.submissionPort, config.host)
   log.info('bridge listening', {
     host: config.host,
     smtp: smtpPort,
     pop3: pop3Ports.port,
     pop3s: pop3Ports.tlsPort,
+    submission: submissionPort,
     tls: Boolean(config.tls),
     api: config.apiUrl,
   })
@@ -54,7 +58,7 @@ async function shutdown(signal) {
     process.exit(1)
   }, SHUTDOWN_GRACE_MS + 2000)
   backstop.unref()
-  await Promise.all([smtp.close(), pop3.close()])
+  await Promise.all([smtp.close(), pop3.close(), submission.close()])
   log.info('bridge stopped')
   process.exit(0)
 }

@@ -4,6 +4,9 @@ export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 /** The Worker stores one copy per recipient in one D1 batch and refuses more than this. */
 export const MAX_RECIPIENTS = 100
 
+/** POST /api/outgoing-messages takes at most 3 recipients (Mailsac's cap); refused at RCPT. */
+export const SUBMISSION_MAX_RECIPIENTS = 3
+
 /** Messages up to this size wait for their end of DATA in memory, larger ones in a spool file. */
 export const SPOOL_MEMORY_BYTES = 256 * 1024
 

@@ -141,6 +141,39 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
     },
 
     /**
+     * The account an API key belongs to (`GET /api/me`), or null when the key matches none.
+     * @param {string} apiKey
+     * @returns {Promise<{ _id: string } | null>}
+     */
+    async whoAmI(apiKey) {
+      const response = await request('/api/me', { headers: { 'Mailsac-Key': apiKey } })
+      return /** @type {any} */ (await response.json())
+    },
+
+    /**
+     * Sends a message for the account owning `apiKey` (`POST /api/outgoing-messages` with
+     * `raw`): the Worker checks the sender domain, spends the credits and delivers.
+     * @param {string} apiKey
+     * @param {{ raw: Buffer, envelope: { from: string, to: string[] } }} message
+     * @param {AbortSignal} [signal]
+     * @returns {Promise<{ _id: string, messageId: string, recipients: { address: string, delivered: boolean, error?: string }[] }>}
+     */
+    async sendOutgoing(apiKey, { raw, envelope }, signal) {
+      const response = await request(
+        '/api/outgoing-messages',
+        {
+          method: 'POST',
+          headers: { 'Mailsac-Key': apiKey, 'content-type': 'application/json' },
+          // base64: SMTP carries 8-bit mail that need not be UTF-8, and JSON strings cannot
+          // hold arbitrary bytes.
+          body: JSON.stringify({ raw: raw.toString('base64'), rawEncoding: 'base64', envelope }),
+        },
+        { signal },
+      )
+      return /** @type {any} */ (await response.json())
+    },
+
+    /**
      * One page of an inbox, newest first.
      * @param {string} email
      * @param {Caller} caller

@@ -26,7 +26,12 @@ export default async function setup(project) {
     acceptedDomains: ACCEPTED_DOMAIN,
   })
 
-  const ports = { smtp: await freePort(), pop3: await freePort(), pop3s: await freePort() }
+  const ports = {
+    smtp: await freePort(),
+    pop3: await freePort(),
+    pop3s: await freePort(),
+    submission: await freePort(),
+  }
   let bridge
   try {
     bridge = await startBridge(
@@ -36,6 +41,7 @@ export default async function setup(project) {
         SMTP_PORT: String(ports.smtp),
         POP3_PORT: String(ports.pop3),
         POP3S_PORT: String(ports.pop3s),
+        SUBMISSION_PORT: String(ports.submission),
         TLS_CERT: tls.cert,
         TLS_KEY: tls.key,
       },
@@ -56,6 +62,7 @@ export default async function setup(project) {
     smtpPort: ports.smtp,
     pop3Port: ports.pop3,
     pop3sPort: ports.pop3s,
+    submissionPort: ports.submission,
     bridgePid: bridge.pid,
   })
 

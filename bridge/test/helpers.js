@@ -16,6 +16,7 @@ import { inject } from 'vitest'
  * @property {number} smtpPort
  * @property {number} pop3Port
  * @property {number} pop3sPort
+ * @property {number} submissionPort
  * @property {number} bridgePid
  */
 

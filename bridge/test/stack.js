@@ -94,7 +94,9 @@ export async function startBridge(env, logFile) {
   // Same V8 setting as `npm run start -w bridge` and the Docker image.
   const child = spawn(process.execPath, ['--max-semi-space-size=1', bridgeEntry], {
     cwd: join(repoRoot, 'bridge'),
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // Tests that start their own bridge name only the ports they use: the submission listener
+    // gets a free one rather than its default, which a running `npm start` may hold.
+    env: { ...process.env, LOG_LEVEL: 'info', SUBMISSION_PORT: String(await freePort()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const log = createWriteStream(logFile)

@@ -247,6 +247,9 @@ function addAttachments(
     if (/["\\\x00-\x1f\x7f]/.test(filename)) {
       fail(400, `Invalid ${field}.filename: no quotes, backslashes or control characters.`)
     }
+    // It goes into the Content-Type and Content-Disposition lines, which must stay under 998.
+    const encodedFilename = encodedWord(filename)
+    if (encodedFilename.length > 400) fail(400, `Invalid ${field}.filename: too long.`)
     const contentType = attachment.contentType ?? guessContentType(filename)
     if (!/^[\w.+-]+\/[\w.+-]+$/.test(contentType)) {
       fail(400, `Invalid ${field}.contentType: a MIME type like image/png, without parameters.`)
@@ -258,7 +261,7 @@ function addAttachments(
     const disposition = attachment.contentDisposition?.trim().toLowerCase()
     const inline = disposition ? disposition.startsWith('inline') : cid !== undefined
     message.addAttachment({
-      filename: encodedWord(filename),
+      filename: encodedFilename,
       contentType,
       data: base64Lines(decodeContent(attachment, field)),
       encoding: 'base64',

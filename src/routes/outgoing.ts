@@ -13,13 +13,14 @@ export const outgoingRoutes = new Hono<AppEnv>()
 const recipientObject = z.object({ address: z.string(), name: z.string().nullish() })
 const address = z.union([z.string(), recipientObject])
 
+// Bounded so every header field stays under RFC 5322's 998-character line limit.
 const attachment = z.object({
-  filename: z.string().min(1).optional(),
+  filename: z.string().min(1).max(255).optional(),
   content: z.string(),
   encoding: z.enum(['base64', 'utf8', 'utf-8', 'ascii', 'latin1', 'binary', 'hex']).optional(),
-  contentType: z.string().min(1).optional(),
-  contentDisposition: z.string().optional(),
-  cid: z.string().min(1).optional(),
+  contentType: z.string().min(1).max(127).optional(),
+  contentDisposition: z.string().max(512).optional(),
+  cid: z.string().min(1).max(255).optional(),
 })
 
 // `envelope` and `rawEncoding` are not Mailsac's: the SMTP submission bridge passes RCPT TO

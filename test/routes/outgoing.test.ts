@@ -148,6 +148,30 @@ describe('POST /api/outgoing-messages', () => {
     expect(htmlMessage.html).toContain('<p>hi</p>')
   })
 
+  it('round-trips non-ASCII text, names and filenames, and long lines', async () => {
+    const me = await sender()
+    const to = inbox('utf')
+    const longLine = 'x'.repeat(2000)
+    const result = await sent(me.apiKey, {
+      to: [{ address: to, name: 'Zoë Ærø' }],
+      from: { address: me.address, name: 'Café «Le Bon»' },
+      subject: 'Grüße 👋',
+      text: `Grüße\n${longLine}`,
+      attachments: [{ filename: 'résumé.txt', content: 'über', encoding: 'utf8' }],
+    })
+    const id = result.recipients[0]._id
+    const message = await json(`/api/addresses/${to}/messages/${id}`)
+    expect(message.subject).toBe('Grüße 👋')
+    expect(message.from).toEqual([{ address: me.address, name: 'Café «Le Bon»' }])
+    expect(message.to).toEqual([{ address: to, name: 'Zoë Ærø' }])
+    expect(message.text.replace(/\r\n/g, '\n').trim()).toBe(`Grüße\n${longLine}`)
+    const attachments = await json(`/api/addresses/${to}/messages/${id}/attachments`)
+    expect(attachments[0].fileName).toBe('résumé.txt')
+    const raw = await (await call(`/api/raw/${to}/${id}`)).text()
+    expect(raw.split('\r\n').every((line) => line.length <= 998)).toBe(true)
+    expect(raw).toMatch(/^[\x00-\x7f]*$/)
+  })
+
   it('accepts a comma-separated list, recipient objects and plain strings, one credit each', async () => {
     const me = await sender(10)
     const [a, b, c] = [inbox('a'), inbox('b'), inbox('c')]

@@ -1,0 +1,194 @@
+import { isIP } from 'node:net'
+import { SMTPServer } from 'smtp-server'
+import {
+  MAX_MESSAGE_BYTES,
+  SHUTDOWN_GRACE_MS,
+  SMTP_IDLE_TIMEOUT_MS,
+  SMTP_MAX_COMMAND_BYTES,
+  SUBMISSION_MAX_RECIPIENTS,
+} from '../limits.js'
+import { WorkerResponseError, WorkerUnavailableError } from '../worker-client.js'
+
+/** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
+/** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
+/** @typedef {import('../log.js').Logger} Logger */
+
+/**
+ * @param {string} host
+ * @returns {boolean} whether only this machine can reach a listener bound to `host`
+ */
+export function isLoopback(host) {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1'
+}
+
+/**
+ * An SMTP error with the reply code smtp-server sends for it.
+ * @param {number} responseCode
+ * @param {string} message
+ */
+function smtpError(responseCode, message) {
+  return Object.assign(new Error(message), { responseCode })
+}
+
+/**
+ * The Worker's answer to a send, as an SMTP reply: its refusals (credits, sender domain,
+ * recipients) are permanent policy failures (5xx) and carry its own words; a Worker that is
+ * down or could deliver to nobody for now is a temporary failure (451), so the client retries.
+ * @param {unknown} err
+ */
+export function toSubmissionError(err) {
+  if (err instanceof WorkerResponseError) {
+    // Our only key is the session's own, checked at AUTH: a 401 here means the sender is not
+    // allowed (or the key was revoked since), which RFC 3463 files under 5.7.x policy.
+    const code = err.status === 413 ? 552 : err.status === 401 || err.status === 403 ? 550 : 554
+    return smtpError(code, err.message)
+  }
+  if (err instanceof WorkerUnavailableError) {
+    return smtpError(451, `Temporary failure, try again later: ${err.message}`)
+  }
+  return smtpError(451, 'Temporary failure, try again later')
+}
+
+/**
+ * Reads the DATA stream to its end; past the size limit the bytes are drained, not kept.
+ * @param {import('node:stream').Readable & { sizeExceeded?: boolean }} stream
+ * @returns {Promise<Buffer | null>} null when the message was too large
+ */
+async function readMessage(stream) {
+  /** @type {Buffer[]} */
+  const chunks = []
+  let length = 0
+  for await (const chunk of stream) {
+    length += chunk.length
+    if (length <= MAX_MESSAGE_BYTES) chunks.push(chunk)
+  }
+  return stream.sizeExceeded || length > MAX_MESSAGE_BYTES ? null : Buffer.concat(chunks)
+}
+
+/**
+ * The submission listener (RFC 6409): clients log in with AUTH PLAIN or LOGIN, the username
+ * being the account and the password its API key, and every message they submit goes to
+ * `POST /api/outgoing-messages` as `raw` with the SMTP envelope. The Worker does the rest
+ * (sender domain, credits, delivery); its refusal is the SMTP reply.
+ *
+ * @param {{ config: BridgeConfig, worker: WorkerClient, log: Logger }} deps
+ */
+export function createSubmissionServer({ config, worker, log }) {
+  // A password in clear text is acceptable only where nobody else can listen: TLS, or a
+  // listener that only this machine reaches.
+  const loopback = isLoopback(config.host)
+  if (!config.tls && !loopback) {
+    log.warn('submission: no TLS and not on loopback, so AUTH (and sending) is refused', {
+      host: config.host,
+    })
+  }
+
+  const server = new SMTPServer({
+    name: config.serverName,
+    banner: 'Mailsac-compatible submission ready',
+    ...(config.tls ? { key: config.tls.key, cert: config.tls.cert } : {}),
+    // Without TLS smtp-server would fall back to its bundled self-signed certificate.
+    disabledCommands: config.tls ? [] : ['STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: false,
+    allowInsecureAuth: loopback,
+    size: MAX_MESSAGE_BYTES,
+    maxRecipients: SUBMISSION_MAX_RECIPIENTS,
+    maxCommandLength: SMTP_MAX_COMMAND_BYTES,
+    socketTimeout: SMTP_IDLE_TIMEOUT_MS,
+    closeTimeout: SHUTDOWN_GRACE_MS,
+    disableReverseLookup: true,
+    logger: false,
+
+    onAuth(auth, session, callback) {
+      // smtp-server checks plaintext AUTH only when STARTTLS is on offer; without TLS this is
+      // the only guard keeping API keys off the wire of a non-loopback listener.
+      if (!session.secure && !loopback) {
+        return callback(smtpError(538, 'Encryption required for requested authentication'))
+      }
+      const username = auth.username ?? ''
+      const apiKey = auth.password ?? ''
+      worker.whoAmI(apiKey).then(
+        (account) => {
+          if (!account || account._id !== username) {
+            log.info('submission auth failed', { session: session.id, ip: session.remoteAddress })
+            return callback(smtpError(535, 'Authentication failed: username or API key is wrong'))
+          }
+          callback(null, { user: { username, apiKey } })
+        },
+        (err) => {
+          log.warn('submission auth unavailable', { session: session.id, err })
+          // RFC 4954 section 6: 454 is a temporary authentication failure.
+          callback(smtpError(454, 'Temporary authentication failure, try again later'))
+        },
+      )
+    },
+
+    onData(stream, session, callback) {
+      const user = /** @type {{ username: string, apiKey: string }} */ (session.user)
+      const envelope = {
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+      }
+      readMessage(stream)
+        .then((raw) => {
+          if (!raw) {
+            throw smtpError(552, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`)
+          }
+          const signal = AbortSignal.timeout(config.workerTimeoutMs)
+          return worker.sendOutgoing(user.apiKey, { raw, envelope }, signal)
+        })
+        .then(
+          (result) => {
+            const failed = result.recipients.filter((recipient) => !recipient.delivered)
+            log.info('submission sent', {
+              session: session.id,
+              account: user.username,
+              id: result._id,
+              recipients: envelope.to.length,
+              failed: failed.map((recipient) => recipient.address),
+            })
+            const note = failed.length
+              ? `; not delivered to ${failed.map((recipient) => recipient.address).join(', ')}`
+              : ''
+            callback(null, `OK: sent as ${result._id} ${result.messageId}${note}`)
+          },
+          (err) => {
+            const reply = 'responseCode' in err ? err : toSubmissionError(err)
+            log.warn('submission refused', {
+              session: session.id,
+              account: user.username,
+              code: reply.responseCode,
+              reason: err instanceof Error ? err.message : String(err),
+            })
+            callback(reply)
+          },
+        )
+    },
+  })
+
+  server.on('error', (err) => log.error('submission error', { err }))
+
+  return {
+    /** @param {number} port @param {string} host @returns {Promise<number>} the bound port */
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.server.once('error', reject)
+        server.listen(port, host, () => {
+          server.server.off('error', reject)
+          resolve(/** @type {import('node:net').AddressInfo} */ (server.server.address()).port)
+        })
+      })
+    },
+
+    /**
+     * Stops accepting; a DATA in flight may finish within the grace period.
+     * @returns {Promise<void>}
+     */
+    close() {
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
