@@ -5,6 +5,7 @@ import { findAccountByApiKey } from './db/queries/accounts'
 import { findSession } from './db/queries/sessions'
 import { fail } from './errors'
 import type { AppEnv } from './types'
+import { sameSecret } from './secrets'
 
 /** Reads `_mailsacKey` from a JSON body without consuming it for the handler. */
 async function keyFromJsonBody(request: Request): Promise<string | undefined> {
@@ -27,12 +28,6 @@ export const SESSION_COOKIE = 'mailsac_session'
 
 /** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
 export const CSRF_HEADER = 'X-CSRF-Token'
-
-function sameSecret(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a)
-  const right = new TextEncoder().encode(b)
-  return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right)
-}
 
 /**
  * Resolves the caller's account from the three places Mailsac accepts a key: the

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { fail } from './errors'
 import type { AppEnv } from './types'
+import { sameSecret } from './secrets'
 
 // Why Cloudflare's Rate Limiting binding rather than a Durable Object counter: the binding
 // counts in the Cloudflare location serving the request, so a check adds no network hop and
@@ -48,12 +49,6 @@ export const BRIDGE_TOKEN_HEADER = 'X-Bridge-Token'
 
 /** The POP3 client's address as the bridge saw it; trusted only with a valid bridge token. */
 export const BRIDGE_CLIENT_IP_HEADER = 'X-Bridge-Client-IP'
-
-function sameSecret(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a)
-  const right = new TextEncoder().encode(b)
-  return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right)
-}
 
 /**
  * The address an anonymous request counts against. Requests relayed by the POP3 bridge all

@@ -3,6 +3,7 @@ import { API_KEY_LENGTH } from '../../limits'
 import { randomString, toHex } from '../../mail/random'
 import type { Database } from '../client'
 import { accounts } from '../schema'
+import { sameSecret } from '../../secrets'
 
 export type Account = typeof accounts.$inferSelect
 
@@ -23,13 +24,6 @@ export function generateApiKey(): string {
   return randomString(API_KEY_LENGTH)
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a)
-  const right = new TextEncoder().encode(b)
-  if (left.byteLength !== right.byteLength) return false
-  return crypto.subtle.timingSafeEqual(left, right)
-}
-
 /**
  * The account an API key belongs to, or null. The lookup goes by the key's hash, then the
  * stored hash is compared in constant time so no timing difference depends on the key.
@@ -38,7 +32,7 @@ export async function findAccountByApiKey(db: Database, apiKey: string): Promise
   if (apiKey.length !== API_KEY_LENGTH || !/^[A-Za-z0-9]+$/.test(apiKey)) return null
   const hash = await hashApiKey(apiKey)
   const account = await db.query.accounts.findFirst({ where: eq(accounts.apiKeyHash, hash) })
-  if (!account || !constantTimeEqual(account.apiKeyHash, hash)) return null
+  if (!account || !sameSecret(account.apiKeyHash, hash)) return null
   return account
 }
 
