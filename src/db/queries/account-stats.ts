@@ -19,6 +19,21 @@ export function inOwnedInbox(accountId: string) {
   )
 }
 
+/**
+ * The inbox each account last recorded in `recents`, and when, per isolate. Concurrent
+ * requests all read the account before any of them wrote, so each would write the same row
+ * again, and writes to one row queue up behind each other in D1 (200 parallel list calls with
+ * one key stalled for 30 s locally). Within RECENTS_DEDUP_MS the write is known to be done or
+ * in flight; after it, the account row read by the request is fresh enough to decide.
+ */
+const lastRecorded = new Map<string, { inbox: string; at: number }>()
+
+/** How long a recorded view makes repeats of it in this isolate skip the write. */
+const RECENTS_DEDUP_MS = 5_000
+
+/** Most accounts remembered by `lastRecorded` before it starts over. */
+const LAST_RECORDED_KEPT = 10_000
+
 /** Puts an inbox first in the account's recently viewed list (GET /api/me `recents`). */
 export async function touchRecents(
   db: Database,
@@ -26,11 +41,25 @@ export async function touchRecents(
   inbox: string,
 ) {
   if (account.recents[0] === inbox) return
+  const last = lastRecorded.get(account.id)
+  if (last?.inbox === inbox && Date.now() - last.at < RECENTS_DEDUP_MS) return
+  if (lastRecorded.size >= LAST_RECORDED_KEPT) lastRecorded.clear()
+  lastRecorded.set(account.id, { inbox, at: Date.now() })
   const recents = [inbox, ...account.recents.filter((seen) => seen !== inbox)].slice(
     0,
     RECENTS_KEPT,
   )
-  await db.update(accounts).set({ recents }).where(eq(accounts.id, account.id))
+  // Only when the row still has another inbox first: concurrent requests from other isolates
+  // read the account before any of them wrote, and need not all write it.
+  await db
+    .update(accounts)
+    .set({ recents })
+    .where(
+      and(
+        eq(accounts.id, account.id),
+        sql`coalesce(json_extract(${accounts.recents}, '$[0]'), '') <> ${inbox}`,
+      ),
+    )
 }
 
 /** GET /api/me/stats: the seed's fields plus the OpenAPI's `domains` and `inboxBytes`. */
