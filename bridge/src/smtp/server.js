@@ -9,6 +9,7 @@ import {
 } from '../limits.js'
 import { IngestBatcher } from './batcher.js'
 import { ingestMessage, toSmtpError } from './ingest.js'
+import { smtpLifecycle } from './lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
@@ -82,25 +83,5 @@ export function createSmtpServer({ config, worker, log }) {
 
   server.on('error', (err) => log.error('smtp error', { err }))
 
-  return {
-    /** @param {number} port @param {string} host @returns {Promise<number>} the bound port */
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.server.once('error', reject)
-        server.listen(port, host, () => {
-          server.server.off('error', reject)
-          resolve(/** @type {import('node:net').AddressInfo} */ (server.server.address()).port)
-        })
-      })
-    },
-
-    /**
-     * Stops accepting; smtp-server lets a DATA in flight finish and answers 421 to anything
-     * else, then cuts what remains after the grace period.
-     * @returns {Promise<void>}
-     */
-    close() {
-      return new Promise((resolve) => server.close(() => resolve()))
-    },
-  }
+  return smtpLifecycle(server)
 }

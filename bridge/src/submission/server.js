@@ -8,6 +8,7 @@ import {
   SUBMISSION_MAX_RECIPIENTS,
 } from '../limits.js'
 import { WorkerResponseError, WorkerUnavailableError } from '../worker-client.js'
+import { smtpLifecycle } from '../smtp/lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
@@ -171,24 +172,5 @@ export function createSubmissionServer({ config, worker, log }) {
 
   server.on('error', (err) => log.error('submission error', { err }))
 
-  return {
-    /** @param {number} port @param {string} host @returns {Promise<number>} the bound port */
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.server.once('error', reject)
-        server.listen(port, host, () => {
-          server.server.off('error', reject)
-          resolve(/** @type {import('node:net').AddressInfo} */ (server.server.address()).port)
-        })
-      })
-    },
-
-    /**
-     * Stops accepting; a DATA in flight may finish within the grace period.
-     * @returns {Promise<void>}
-     */
-    close() {
-      return new Promise((resolve) => server.close(() => resolve()))
-    },
-  }
+  return smtpLifecycle(server)
 }
