@@ -34,6 +34,7 @@ export default defineConfig({
         },
       },
       ...(existsSync('./bridge/vitest.config.mts') ? ['./bridge/vitest.config.mts'] : []),
+      './test/web/vitest.config.mts',
     ],
   },
 })

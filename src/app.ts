@@ -20,6 +20,7 @@ import { messagesRoutes } from './routes/messages'
 import { outgoingRoutes } from './routes/outgoing'
 import { realtimeRoutes } from './routes/realtime'
 import type { AppEnv } from './types'
+import { webRoutes } from './web/routes'
 
 /** The HTTP application: one router per resource. */
 export const app = new Hono<AppEnv>()
@@ -54,6 +55,8 @@ app.route('/internal/ingest', ingestRoutes)
 app.route('/internal/admin/domains', adminDomainsRoutes)
 app.route('/internal/admin/denylist', adminDenylistRoutes)
 app.route('/internal/admin', adminRoutes)
+// Last: the pages' middleware (session, CSP) must not wrap the API routes above.
+app.route('/', webRoutes)
 
 app.notFound(handleNotFound)
 app.onError(handleError)

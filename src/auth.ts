@@ -56,6 +56,7 @@ export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } 
         fail(403, `Cookie-authenticated requests that change state need the ${CSRF_HEADER} header.`)
       }
       c.set('account', session?.account ?? null)
+      if (session) c.set('csrfToken', session.session.csrfToken)
       return next()
     }
     const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())

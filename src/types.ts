@@ -6,5 +6,7 @@ export type AppEnv = {
   Variables: {
     /** The account whose API key came with the request, or null for an anonymous request. */
     account: Account | null
+    /** The CSRF token of the request's web session, when a session cookie authenticated it. */
+    csrfToken?: string
   }
 }

@@ -8,7 +8,13 @@ import { fullMessageJson } from '../mail/message-json'
  * the public feed. The Worker route decided all of it (key, ownership, enablews) before the
  * socket reached the hub: the hub only matches messages against it.
  */
-export type Subscription = { account: string | null; addresses: string[]; domains: string[] }
+export type Subscription = {
+  account: string | null
+  addresses: string[]
+  domains: string[]
+  /** A web page's own socket (cookie session): also gets mail of addresses with enablews off. */
+  web?: boolean
+}
 
 /** The header the Worker route uses to hand the checked subscription to the hub. */
 export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
@@ -66,15 +72,18 @@ export class RealtimeHub extends DurableObject<Env> {
    * Sends each message to the sockets subscribed to its inbox or domain; returns how many
    * frames went out. The caller (notifyStored) already decided that every message belongs
    * on this shard, from the message's privacy at publish time. A frame is built only for a
-   * message someone listens to, so mail nobody watches costs no R2 read.
+   * message someone listens to, so mail nobody watches costs no R2 read. Messages named in
+   * `webOnly` (private addresses with `enablews` off) go to the owner's web pages only.
    */
-  async publish(messages: MessageRow[]): Promise<number> {
+  async publish(messages: MessageRow[], webOnly: string[] = []): Promise<number> {
     let sent = 0
     for (const message of messages) {
+      const pagesOnly = webOnly.includes(message.id)
       const listeners = [...this.sessions].filter(
         ([, subscription]) =>
-          subscription.addresses.includes(message.inbox) ||
-          subscription.domains.includes(message.domain),
+          (subscription.addresses.includes(message.inbox) ||
+            subscription.domains.includes(message.domain)) &&
+          (!pagesOnly || subscription.web === true),
       )
       if (listeners.length === 0) continue
       const frame = await this.frame(message)

@@ -33,8 +33,9 @@ export type NotifySummary = { frames: number; queued: string[] }
  * messages, after the D1 batch committed; it reads the rows back, so mail that was not
  * stored (or was recycled in between) is never announced. Privacy is decided here, at
  * publish time, from the rows as they are now: public mail goes to its inbox's public feed,
- * private mail only to its owner's hub and only when the address has `enablews` on (or it
- * is a catch-all address of an owned domain, which has no per-address setting).
+ * private mail only to its owner's hub, for API sockets only when the address has `enablews`
+ * on (or it is a catch-all address of an owned domain, which has no per-address setting) and
+ * for the owner's web pages always.
  *
  * Never throws (failures are logged): notification is best effort next to the mail, which
  * is already stored and acknowledged, so run it in `ctx.waitUntil` or await it.
@@ -55,6 +56,8 @@ export async function notifyStored(
     const shards = new Map<string, MessageRow[]>()
     const publishTo = (shard: string, message: MessageRow) =>
       shards.set(shard, [...(shards.get(shard) ?? []), message])
+    // Private mail of addresses with enablews off: for the owner's web pages only.
+    const webOnly: string[] = []
     const jobs: NewDelivery[] = []
     for (const { message, isPublic } of rows) {
       if (isPublic) {
@@ -67,7 +70,8 @@ export async function notifyStored(
         if (owner) publishTo(accountShard(owner), message)
         continue
       }
-      if (address.enablews) publishTo(accountShard(address.owner), message)
+      publishTo(accountShard(address.owner), message)
+      if (!address.enablews) webOnly.push(message.id)
       const targets: [DeliveryKind, string | null][] = [
         ['webhook', address.webhook],
         ['slack', address.webhookSlack],
@@ -88,7 +92,7 @@ export async function notifyStored(
     const [queued, ...published] = await Promise.allSettled([
       enqueue(env, db, jobs, now),
       ...[...shards].map(([shard, batch]) =>
-        env.REALTIME.get(env.REALTIME.idFromName(shard)).publish(batch),
+        env.REALTIME.get(env.REALTIME.idFromName(shard)).publish(batch, webOnly),
       ),
     ])
     if (queued.status === 'fulfilled') summary.queued = queued.value

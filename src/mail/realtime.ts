@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { findAccountByApiKey } from '../db/queries/accounts'
+import { findAccountByApiKey, type Account } from '../db/queries/accounts'
 import { findInboxOwner } from '../db/queries/addresses'
 import { domains, privateAddresses } from '../db/schema'
 import type { Subscription } from '../durable/realtime-hub'
@@ -31,6 +31,12 @@ export type SubscriptionRequest = {
   username: string | null
   apiKey: string | null
   addresses: string | null
+  /**
+   * The account of the web session cookie, for the inbox page's own socket (`?session=1`).
+   * It stands in for the key, and needs no `enablews`: that setting is about API clients
+   * being pushed mail, while the page is the owner looking at their inbox.
+   */
+  sessionAccount?: Account | null
 }
 
 export type SubscriptionDecision =
@@ -78,13 +84,18 @@ export async function resolveSubscription(
   }
   const unique = { addresses: [...new Set(addresses)], domains: [...new Set(domainNames)] }
 
-  if (!request.apiKey) {
+  const viaSession = !request.apiKey && request.sessionAccount !== undefined
+  if (!request.apiKey && !viaSession) {
     if (request.username)
       return refuse(401, 'A key is required with _id: ?_id=<username>&key=<apiKey>')
     return publicSubscription(db, unique)
   }
-  const account = await findAccountByApiKey(db, request.apiKey.trim())
-  if (!account) return refuse(401, 'The API key is not valid.')
+  const account = viaSession
+    ? (request.sessionAccount ?? null)
+    : await findAccountByApiKey(db, (request.apiKey as string).trim())
+  if (!account) {
+    return refuse(401, viaSession ? 'Sign in to follow this inbox.' : 'The API key is not valid.')
+  }
   if (request.username && request.username !== account.id) {
     return refuse(401, 'The API key does not belong to this _id.')
   }
@@ -103,7 +114,7 @@ export async function resolveSubscription(
     if (row) {
       if (row.owner !== account.id)
         return refuse(403, `${address} is not a private address of this account.`)
-      if (!row.enablews) {
+      if (!row.enablews && !viaSession) {
         return refuse(
           403,
           `Web socket forwarding is off for ${address}: PUT /api/addresses/${address} with {"enablews": true}.`,
@@ -118,7 +129,11 @@ export async function resolveSubscription(
       return refuse(403, `${domain} is not a domain of this account.`)
     }
   }
-  return checkedSize(accountShard(account.id), { account: account.id, ...unique })
+  return checkedSize(accountShard(account.id), {
+    account: account.id,
+    ...unique,
+    ...(viaSession ? { web: true } : {}),
+  })
 }
 
 /** Hibernation attachments are limited to 2 KiB; the subscription is kept in one. */

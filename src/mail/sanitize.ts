@@ -145,24 +145,52 @@ const KEEP_ATTRIBUTES = new Set([
 /** Inline styles that could load a resource or run code. */
 const UNSAFE_STYLE = /url\s*\(|expression\s*\(|@import|javascript:|behavior\s*:|-moz-binding/i
 
+/**
+ * What the web page's HTML tab additionally keeps, for a message to look as its sender meant:
+ * images, links and `<style>` sheets. Still no script, handler, frame, form or base. The tab
+ * renders it in a sandboxed iframe whose CSP forbids scripts and any load but images, so
+ * what CSS could fetch is bounded by that policy rather than by this filter.
+ */
+const DISPLAY_KEEPS = new Set(['img', 'style'])
+
+/** URLs an image may load from in the HTML tab: inline parts and web images. */
+const DISPLAY_IMAGE_URL = /^(?:cid:|https?:|data:image\/(?:png|gif|jpe?g|webp);)/i
+/** Link targets in the HTML tab; javascript:, data: and the rest are dropped. */
+const DISPLAY_LINK_URL = /^(?:https?:|mailto:)/i
+
+/**
+ * `body`: Mailsac's "cleaned HTML body" (no images, no links). `display`: the web page's HTML
+ * tab, which keeps images and links (see DISPLAY_KEEPS).
+ */
+export type SanitizeMode = 'body' | 'display'
+
 /** Returns the sanitized form of an HTML body. */
-export async function sanitizeHtml(html: string): Promise<string> {
+export async function sanitizeHtml(html: string, mode: SanitizeMode = 'body'): Promise<string> {
   if (!html) return ''
+  const display = mode === 'display'
   const rewriter = new HTMLRewriter()
     .on('*', {
       element(element) {
         const tag = element.tagName.toLowerCase()
-        if (DROP_WITH_CONTENT.has(tag)) {
+        const kept = KEEP.has(tag) || (display && DISPLAY_KEEPS.has(tag))
+        if (DROP_WITH_CONTENT.has(tag) && !kept) {
           element.remove()
           return
         }
-        if (!KEEP.has(tag)) {
+        if (!kept) {
           element.removeAndKeepContent()
           return
         }
         for (const [name, value] of [...element.attributes]) {
-          const keep = KEEP_ATTRIBUTES.has(name) && !(name === 'style' && UNSAFE_STYLE.test(value))
+          const keep =
+            (KEEP_ATTRIBUTES.has(name) && !(name === 'style' && UNSAFE_STYLE.test(value))) ||
+            (display && displayUrl(tag, name, value.trim()))
           if (!keep) element.removeAttribute(name)
+        }
+        if (display && tag === 'a' && element.hasAttribute('href')) {
+          // Links leave the sandboxed frame for a new tab, never navigate the frame itself.
+          element.setAttribute('target', '_blank')
+          element.setAttribute('rel', 'noopener noreferrer')
         }
       },
     })
@@ -173,4 +201,10 @@ export async function sanitizeHtml(html: string): Promise<string> {
       },
     })
   return rewriter.transform(new Response(html)).text()
+}
+
+function displayUrl(tag: string, name: string, value: string): boolean {
+  if (tag === 'img' && name === 'src') return DISPLAY_IMAGE_URL.test(value)
+  if (tag === 'a' && name === 'href') return DISPLAY_LINK_URL.test(value)
+  return false
 }

@@ -2,6 +2,8 @@ import { Hono } from 'hono'
 import { requireAccount } from '../auth'
 import { database } from '../db/client'
 import { accountStats } from '../db/queries/account-stats'
+import { rotateApiKey } from '../db/queries/accounts'
+import { fail } from '../errors'
 import type { AppEnv } from '../types'
 
 /** The account API: `/api/me` and `/api/me/stats`. */
@@ -26,4 +28,16 @@ accountRoutes.get('/', (c) => {
 accountRoutes.get('/stats', async (c) => {
   const account = requireAccount(c.get('account'))
   return c.json(await accountStats(database(c.env.DB), account.id))
+})
+
+/**
+ * `POST /api/me/api-key`: a new API key for the caller, shown once; the old one stops working
+ * at once. Not a Mailsac route (Mailsac rotates keys in its dashboard): the /account page's
+ * "regenerate" button. Web sessions survive it, since they are not tied to a key.
+ */
+accountRoutes.post('/api-key', async (c) => {
+  const account = requireAccount(c.get('account'))
+  const apiKey = await rotateApiKey(database(c.env.DB), account.id)
+  if (!apiKey) fail(404, 'Account not found.')
+  return c.json({ _id: account.id, apiKey })
 })

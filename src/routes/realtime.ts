@@ -1,4 +1,8 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { SESSION_COOKIE } from '../auth'
+import type { Account } from '../db/queries/accounts'
+import { findSession } from '../db/queries/sessions'
 import { database } from '../db/client'
 import { SUBSCRIPTION_HEADER } from '../durable/realtime-hub'
 import { fail, statusText } from '../errors'
@@ -26,15 +30,29 @@ function refuseSocket(status: 400 | 401 | 403, message: string): Response {
   return new Response(null, { status: 101, webSocket: client })
 }
 
+/**
+ * The account of the web session cookie, for `?session=1` sockets. Browsers send cookies with
+ * a websocket handshake from any site, and SameSite=Lax does not cover it everywhere, so the
+ * handshake must also come from one of our own pages (its Origin is this Worker's).
+ */
+async function sessionAccount(c: Context<AppEnv>): Promise<Account | null> {
+  const origin = c.req.header('origin')
+  if (origin !== new URL(c.req.url).origin) return null
+  const token = getCookie(c, SESSION_COOKIE)
+  return token ? ((await findSession(database(c.env.DB), token))?.account ?? null) : null
+}
+
 realtimeRoutes.get('/', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     fail(426, 'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).')
   }
-  const decision = await resolveSubscription(database(c.env.DB), {
+  const db = database(c.env.DB)
+  const decision = await resolveSubscription(db, {
     username: c.req.query('_id') ?? null,
     // `key` as Mailsac documents it; the Mailsac-Key header for clients that can set one.
     apiKey: c.req.query('key') ?? c.req.header('mailsac-key') ?? null,
     addresses: c.req.query('addresses') ?? null,
+    ...(c.req.query('session') === '1' ? { sessionAccount: await sessionAccount(c) } : {}),
   })
   if (!decision.ok) return refuseSocket(decision.status, decision.message)
   const hub = c.env.REALTIME.get(c.env.REALTIME.idFromName(decision.shard))

@@ -27,4 +27,31 @@ describe('sanitizeHtml', () => {
     )
     expect(html).toBe('text')
   })
+
+  describe("display mode (the web page's HTML tab)", () => {
+    it('keeps images with safe sources, links with new-tab targets and style sheets', async () => {
+      const html = await sanitizeHtml(
+        '<style>p{color:red}</style><p><img src="cid:logo@x" alt="l"><img src="https://i.example/a.png">' +
+          '<a href="https://example.com/x">web</a><a href="mailto:a@example.com">mail</a></p>',
+        'display',
+      )
+      expect(html).toBe(
+        '<style>p{color:red}</style><p><img src="cid:logo@x" alt="l"><img src="https://i.example/a.png">' +
+          '<a href="https://example.com/x" target="_blank" rel="noopener noreferrer">web</a>' +
+          '<a href="mailto:a@example.com" target="_blank" rel="noopener noreferrer">mail</a></p>',
+      )
+    })
+
+    it('still drops scripts, handlers, frames, forms and script or data URLs', async () => {
+      const html = await sanitizeHtml(
+        '<p><img src="x" onerror="window.top.pwned=1"><img src="javascript:alert(1)">' +
+          '<img src="data:text/html;base64,PHNjcmlwdD4=">' +
+          '<a href="javascript:alert(2)" onclick="alert(3)">j</a><script>window.pwned=1</script>' +
+          '<iframe src="https://e.example"></iframe><form action="https://e.example"><input></form>' +
+          '<base href="https://evil.example/"></p>',
+        'display',
+      )
+      expect(html).toBe('<p><img><img><img><a>j</a></p>')
+    })
+  })
 })

@@ -16,10 +16,14 @@ import { ADMIN, call, createAccount, ingest, INGEST, json, reserve } from '../he
 //   anyone    public information: any caller, but a bad key is still a 401
 //   internal  operator routes: a bearer token, never an API key
 //   websocket the live feed: private addresses for their owner's key only, refused in a frame
+//   page      a web page anyone may open (the pages of inboxes are `inbox` routes above): any
+//             caller gets the page or a redirect, a bad key is still a 401
+/** An address for the `GET /inbox?email=` page route. */
+const PUBLIC_PAGE = 'matrix-page@example.com'
 /** A date range covering every test message (mailstats routes require one). */
 const RANGE = 'startDate=2000-01-01&endDate=2100-01-01'
 
-type Kind = 'inbox' | 'account' | 'anyone' | 'internal' | 'session' | 'websocket'
+type Kind = 'inbox' | 'account' | 'anyone' | 'internal' | 'session' | 'websocket' | 'page'
 type Entry = {
   kind: Kind
   /** For inbox routes: the path for an inbox, a message id and an attachment. */
@@ -127,6 +131,14 @@ const TABLE: Record<string, Entry> = {
   'DELETE /internal/admin/domains/:domain': { kind: 'internal' },
   'GET /api/addresses/:email/webhook-deliveries': { kind: 'account' },
   'GET /incoming-messages': { kind: 'websocket' },
+  'POST /api/me/api-key': { kind: 'account' },
+  'GET /': { kind: 'page' },
+  'GET /login': { kind: 'page' },
+  'GET /account': { kind: 'page' },
+  'GET /inbox': { kind: 'page', query: `email=${PUBLIC_PAGE}` },
+  'GET /inbox/:email': inbox('/inbox/:email'),
+  'GET /inbox/:email/:messageId': inbox('/inbox/:email/:messageId'),
+  'GET /inbox/:email/:messageId/html': inbox('/inbox/:email/:messageId/html'),
 }
 
 /** The routes the app really serves (middleware entries excluded). */
@@ -227,6 +239,18 @@ describe('authorization matrix', () => {
       expect((await call(path, { method })).status).toBe(200)
       expect((await call(path, { method, headers: other.headers })).status).toBe(200)
       expect((await call(path, { method, headers: BAD_KEY })).status).toBe(401)
+    })
+  }
+
+  for (const [route, entry] of Object.entries(TABLE).filter(([, e]) => e.kind === 'page')) {
+    it(`${route}: a page or a redirect for anyone, but a bad key is 401`, async () => {
+      const [method, path] = route.split(' ')
+      const url = path + (entry.query ? `?${entry.query}` : '')
+      for (const headers of [{}, other.headers]) {
+        const response = await call(url, { method, headers, redirect: 'manual' })
+        expect([200, 303]).toContain(response.status)
+      }
+      expect((await call(url, { method, headers: BAD_KEY })).status).toBe(401)
     })
   }
 

@@ -1,0 +1,194 @@
+import { Hono, type Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { eq } from 'drizzle-orm'
+import { database } from '../db/client'
+import { findMessageAttachments, listInboxMessages } from '../db/queries/messages'
+import { privateAddresses } from '../db/schema'
+import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { inlineCidImages } from '../mail/inline-images'
+import { inboxParam, visibleMessage, withInboxAccess } from '../mail/policy'
+import { sanitizeHtml } from '../mail/sanitize'
+import { readContent, readRaw } from '../mail/storage'
+import type { AppEnv } from '../types'
+import { mailsacKeyAuth } from '../auth'
+import { inboxUrl } from './layout'
+import { AccountPage, ErrorPage, HomePage, InboxPage, LoginPage, MessagePage } from './pages'
+
+/**
+ * The web pages, server-rendered with Hono's JSX: the same policy functions as the REST API
+ * decide who sees what (a private inbox only for its owner's session), and the HTML is the
+ * whole page, so it shows without waiting for a script. Scripts add the live feed and the
+ * buttons. Server rendering rather than a client app keeps every page well under 100 KB of
+ * JS and needs no build step beyond wrangler's own bundling.
+ */
+export const webRoutes = new Hono<AppEnv>()
+
+/** How many messages the inbox page lists; newer ones arrive over the live feed. */
+const INBOX_PAGE_SIZE = 100
+
+/** The pages' policy: our own scripts, styles and frames only; sockets to this host. */
+function pageSecurityHeaders(c: Context<AppEnv>) {
+  const { host, protocol } = new URL(c.req.url)
+  const socket = `${protocol === 'https:' ? 'wss' : 'ws'}://${host}`
+  c.header(
+    'Content-Security-Policy',
+    [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      `connect-src 'self' ${socket}`,
+      "frame-src 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "object-src 'none'",
+    ].join('; '),
+  )
+  c.header('X-Content-Type-Options', 'nosniff')
+  c.header('Referrer-Policy', 'same-origin')
+  // Pages differ per session: never from a shared cache.
+  c.header('Cache-Control', 'private, no-store')
+}
+
+// The pages know their reader the way the API does: a Mailsac-Key (handy for scripts and
+// tests) or the web session cookie. Pages only read, so no CSRF token is asked for here; the
+// buttons call the API, which asks for it.
+webRoutes.use('*', mailsacKeyAuth())
+webRoutes.use('*', async (c, next) => {
+  await next()
+  if (
+    c.res.headers.get('content-type')?.startsWith('text/html') &&
+    !c.res.headers.has('content-security-policy')
+  ) {
+    pageSecurityHeaders(c)
+  }
+})
+
+const viewer = (c: Context<AppEnv>) => ({
+  account: c.get('account'),
+  csrfToken: c.get('csrfToken'),
+})
+
+webRoutes.onError((error, c) => {
+  const status = error instanceof HTTPException ? error.status : 500
+  if (status === 500)
+    console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${error.message}`)
+  const message = status === 500 ? 'Something went wrong; try again later.' : error.message
+  return c.html(
+    <ErrorPage {...viewer(c)} status={status} message={message} next={c.req.path} />,
+    status,
+  )
+})
+
+webRoutes.get('/', (c) => {
+  const domains = (c.env.ACCEPTED_DOMAINS ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+  return c.html(<HomePage {...viewer(c)} domains={domains} />)
+})
+
+/** The home page's form: `/inbox?email=` to the inbox's own URL. */
+webRoutes.get('/inbox', (c) => {
+  const inbox = inboxParam(c.req.query('email') ?? '')
+  return c.redirect(inboxUrl(inbox), 303)
+})
+
+webRoutes.get('/login', (c) => {
+  const next = c.req.query('next') ?? '/account'
+  // Only a path on this site: an open redirect would make the login page a phishing tool.
+  const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/account'
+  return c.html(<LoginPage {...viewer(c)} next={safeNext} />)
+})
+
+webRoutes.get('/account', async (c) => {
+  const account = c.get('account')
+  if (!account) return c.redirect('/login?next=/account', 303)
+  const rows = await database(c.env.DB)
+    .select()
+    .from(privateAddresses)
+    .where(eq(privateAddresses.owner, account.id))
+    .orderBy(privateAddresses.email)
+  return c.html(<AccountPage {...viewer(c)} account={account} addresses={rows} />)
+})
+
+webRoutes.get('/inbox/:email', async (c) => {
+  const db = database(c.env.DB)
+  const { access, result } = await withInboxAccess(
+    db,
+    c.req.param('email'),
+    c.get('account'),
+    (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, { limit: INBOX_PAGE_SIZE }),
+  )
+  return c.html(
+    <InboxPage {...viewer(c)} inbox={access.inbox} owner={access.owner} messages={result} />,
+  )
+})
+
+webRoutes.get('/inbox/:email/:messageId', async (c) => {
+  const db = database(c.env.DB)
+  const { access, message } = await visibleMessage(
+    db,
+    c.req.param('email'),
+    c.get('account'),
+    c.req.param('messageId'),
+  )
+  const [content, attachments, raw] = await Promise.all([
+    readContent(c.env.MAIL, message),
+    findMessageAttachments(db, message.id),
+    message.size <= MAX_INLINE_RAW_BYTES ? readRaw(c.env.MAIL, message) : null,
+  ])
+  return c.html(
+    <MessagePage
+      {...viewer(c)}
+      inbox={access.inbox}
+      message={message}
+      text={content.text}
+      hasHtml={content.html.trim() !== ''}
+      raw={raw ? await new Response(raw.body).text() : null}
+      attachments={attachments}
+    />,
+  )
+})
+
+/**
+ * The HTML tab's frame: the message's HTML with scripts, handlers, frames and forms removed
+ * (src/mail/sanitize.ts, display mode) and its inline cid: images as data: URIs. Its own CSP
+ * sandboxes it (no scripts, unique origin) even when opened outside the page's iframe, and
+ * lets it load nothing but images and inline styles.
+ */
+webRoutes.get('/inbox/:email/:messageId/html', async (c) => {
+  const db = database(c.env.DB)
+  const { message } = await visibleMessage(
+    db,
+    c.req.param('email'),
+    c.get('account'),
+    c.req.param('messageId'),
+  )
+  const [content, attachments] = await Promise.all([
+    readContent(c.env.MAIL, message),
+    findMessageAttachments(db, message.id),
+  ])
+  const html = await inlineCidImages(
+    await sanitizeHtml(content.html, 'display'),
+    attachments,
+    c.env.MAIL,
+  )
+  return c.body(html, 200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': [
+      "default-src 'none'",
+      'img-src data: https: http:',
+      "style-src 'unsafe-inline'",
+      'font-src data: https:',
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'self'",
+      'sandbox allow-popups allow-popups-to-escape-sandbox',
+    ].join('; '),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'private, no-store',
+  })
+})
