@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System tools the bridge tests drive as real clients: swaks and curl speak SMTP/POP3,
-# python3 brings poplib/smtplib, openssl makes the throwaway TLS certificate.
+# System tools the tests drive as real clients: swaks and curl speak SMTP/POP3, python3
+# brings poplib/smtplib, openssl makes the bridge's throwaway TLS certificate, and chromium
+# (driven by playwright-core) renders the web pages in test/web.
 # Installs only what is missing, so a warm CI image pays nothing.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ command -v swaks >/dev/null 2>&1 || missing+=(swaks)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
 # swaks needs these Perl modules for --tls (STARTTLS); without them it silently cannot test TLS.
 perl -MNet::SSLeay -e1 >/dev/null 2>&1 || missing+=(libnet-ssleay-perl)
 perl -MIO::Socket::SSL -e1 >/dev/null 2>&1 || missing+=(libio-socket-ssl-perl)
