@@ -292,3 +292,45 @@ describe('account page', () => {
     await page.context().close()
   })
 })
+
+describe('every page', () => {
+  it('loads under 100 KB of script and fits a phone screen without sideways scrolling', async () => {
+    const account = await createAccount()
+    const inbox = address('phone')
+    const id = await ingest(inbox, {
+      subject: 'A rather long subject line that should wrap or be cut on a small screen',
+      html: '<table width="900"><tr><td>A wide newsletter table</td></tr></table>',
+    })
+    const page = await signedIn(account)
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [name, path] of [
+      ['home', '/'],
+      ['inbox-phone', `/inbox/${inbox}`],
+      ['message-phone', `/inbox/${inbox}/${id}`],
+      ['account-phone', '/account'],
+      ['login', '/login'],
+    ]) {
+      await page.goto(`${web.url}${path}`, { waitUntil: 'networkidle' })
+      // Every script the page loaded (modules and their imports), cached or not, measured by
+      // fetching each again.
+      const scripts = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .map((entry) => entry.name)
+          .filter((name) => new URL(name).pathname.endsWith('.js')),
+      )
+      let scriptBytes = 0
+      for (const url of new Set(scripts)) {
+        scriptBytes += (await (await fetch(url)).arrayBuffer()).byteLength
+      }
+      expect(scriptBytes, `${path} script bytes`).toBeGreaterThan(0)
+      expect(scriptBytes, `${path} script bytes`).toBeLessThan(100 * 1024)
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      )
+      expect(overflow, `${path} overflows a phone screen by ${overflow}px`).toBeLessThanOrEqual(0)
+      await shot(page, name)
+    }
+    await page.context().close()
+  })
+})
