@@ -19,6 +19,7 @@ import { mailstatsRoutes } from './routes/mailstats'
 import { messagesRoutes } from './routes/messages'
 import { outgoingRoutes } from './routes/outgoing'
 import { realtimeRoutes } from './routes/realtime'
+import { referenceRoutes } from './routes/reference'
 import type { AppEnv } from './types'
 
 /** The HTTP application: one router per resource. */
@@ -54,6 +55,8 @@ app.route('/internal/ingest', ingestRoutes)
 app.route('/internal/admin/domains', adminDomainsRoutes)
 app.route('/internal/admin/denylist', adminDenylistRoutes)
 app.route('/internal/admin', adminRoutes)
+// /api/openapi.json (behind the key middleware like every /api route) and /docs.
+app.route('/', referenceRoutes(app))
 
 app.notFound(handleNotFound)
 app.onError(handleError)
