@@ -19,6 +19,7 @@ import { mailstatsRoutes } from './routes/mailstats'
 import { messagesRoutes } from './routes/messages'
 import { outgoingRoutes } from './routes/outgoing'
 import { realtimeRoutes } from './routes/realtime'
+import { referenceRoutes } from './routes/reference'
 import type { AppEnv } from './types'
 import { webRoutes } from './web/routes'
 
@@ -55,6 +56,8 @@ app.route('/internal/ingest', ingestRoutes)
 app.route('/internal/admin/domains', adminDomainsRoutes)
 app.route('/internal/admin/denylist', adminDenylistRoutes)
 app.route('/internal/admin', adminRoutes)
+// /api/openapi.json (behind the key middleware like every /api route) and /docs.
+app.route('/', referenceRoutes(app))
 // Last: the pages' middleware (session, CSP) must not wrap the API routes above.
 app.route('/', webRoutes)
 

@@ -1,21 +1,25 @@
-import { zValidator } from '@hono/zod-validator'
 import type { ValidationTargets } from 'hono'
+import { validator } from 'hono-openapi'
 import { z, type ZodType } from 'zod'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './limits'
 import { fail } from './errors'
 
 /**
  * zod validation at the edge of a route; a failure is a 400 `{ error, message }` that names
- * the offending field, like Mailsac's validation errors.
+ * the offending field, like Mailsac's validation errors. hono-openapi's validator also
+ * registers the schema, so the route's parameters and body appear in /api/openapi.json.
  */
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
   target: Target,
   schema: Schema,
 ) {
-  return zValidator(target, schema, (result) => {
+  return validator(target, schema, (result) => {
     if (!result.success) {
-      const issue = result.error.issues[0]
-      const field = issue?.path.join('.') || target
+      const issue = result.error[0]
+      // Standard Schema path items are keys or `{ key }` objects.
+      const field =
+        issue?.path?.map((item) => String(typeof item === 'object' ? item.key : item)).join('.') ||
+        target
       fail(400, `Invalid ${field}: ${issue?.message ?? 'bad value'}`)
     }
   })

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
+import { resolver } from 'hono-openapi'
 import { z } from 'zod'
 import { accountOnly, requireAccount } from '../auth'
 import { database, type Database } from '../db/client'
@@ -22,6 +23,15 @@ import { releaseStorage } from '../mail/storage'
 import { newWebhookSecret } from '../mail/webhook-signature'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json } from '../openapi/describe'
+import {
+  Address,
+  AddressAvailability,
+  AddressList,
+  AddressLookup,
+  AddressReleased,
+  BulkReservation,
+} from '../openapi/schemas'
 
 /** Private addresses: `/api/addresses[/:email[/availability]]`. */
 export const addressesRoutes = new Hono<AppEnv>()
@@ -32,45 +42,81 @@ export const addressExtrasRoutes = new Hono<AppEnv>()
 /** Most addresses one bulk request may reserve (OpenAPI: "The max addresses per request is 100"). */
 const MAX_BULK_ADDRESSES = 100
 
-addressesRoutes.get('/', async (c) => {
-  const account = requireAccount(c.get('account'))
-  const rows = await database(c.env.DB)
-    .select()
-    .from(privateAddresses)
-    .where(eq(privateAddresses.owner, account.id))
-    .orderBy(privateAddresses.email)
-  return c.json(rows.map(addressJson))
-})
+addressesRoutes.get(
+  '/',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'List private addresses',
+    description: 'The addresses the account reserved, by address.',
+    responses: { 200: json(AddressList, 'The reserved addresses') },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const rows = await database(c.env.DB)
+      .select()
+      .from(privateAddresses)
+      .where(eq(privateAddresses.owner, account.id))
+      .orderBy(privateAddresses.email)
+    return c.json(rows.map(addressJson))
+  },
+)
 
-addressesRoutes.get('/:email/availability', async (c) => {
-  const email = inboxParam(c.req.param('email'))
-  const owner = await findInboxOwner(database(c.env.DB), email)
-  return c.json({ available: owner === null, email, owned: owner !== null })
-})
+addressesRoutes.get(
+  '/:email/availability',
+  describe({
+    tag: 'Addresses',
+    access: 'anyone',
+    summary: 'Check address availability',
+    description: 'Whether anyone owns the address (reserved, or at an owned domain), not who.',
+    responses: { 200: json(AddressAvailability, 'Availability') },
+    failures: { 400: 'Invalid email address: not-an-address' },
+  }),
+  async (c) => {
+    const email = inboxParam(c.req.param('email'))
+    const owner = await findInboxOwner(database(c.env.DB), email)
+    return c.json({ available: owner === null, email, owned: owner !== null })
+  },
+)
 
-addressesRoutes.get('/:email', async (c) => {
-  const email = inboxParam(c.req.param('email'))
-  const account = c.get('account')
-  const db = database(c.env.DB)
-  const address = await findPrivateAddress(db, email)
-  if (address) {
-    if (address.owner !== account?.id) fail(401, 'This address is owned by another account.')
-    return c.json(addressJson(address))
-  }
-  const domainOwner = await findInboxOwner(db, email)
-  if (domainOwner && domainOwner !== account?.id)
-    fail(401, 'This address is owned by another account.')
-  // OpenAPI: an address nobody reserved is still an object, without `owner`; on an owned
-  // domain it is `implicit` and names the domain as its catch-all.
-  return c.json({
-    _id: email,
-    enablews: false,
-    forward: null,
-    webhook: null,
-    webhookSlack: null,
-    ...(domainOwner ? { owner: domainOwner, implicit: true, catchAll: domainOf(email) } : {}),
-  })
-})
+addressesRoutes.get(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'inbox',
+    summary: 'Get an address',
+    description:
+      'A reserved address for its owner; an address nobody reserved is an object without `owner` (at an owned domain, `implicit` with the domain as `catchAll`).',
+    responses: { 200: json(AddressLookup, 'The address') },
+    failures: {
+      400: 'Invalid email address: not-an-address',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  async (c) => {
+    const email = inboxParam(c.req.param('email'))
+    const account = c.get('account')
+    const db = database(c.env.DB)
+    const address = await findPrivateAddress(db, email)
+    if (address) {
+      if (address.owner !== account?.id) fail(401, 'This address is owned by another account.')
+      return c.json(addressJson(address))
+    }
+    const domainOwner = await findInboxOwner(db, email)
+    if (domainOwner && domainOwner !== account?.id)
+      fail(401, 'This address is owned by another account.')
+    // OpenAPI: an address nobody reserved is still an object, without `owner`; on an owned
+    // domain it is `implicit` and names the domain as its catch-all.
+    return c.json({
+      _id: email,
+      enablews: false,
+      forward: null,
+      webhook: null,
+      webhookSlack: null,
+      ...(domainOwner ? { owner: domainOwner, implicit: true, catchAll: domainOf(email) } : {}),
+    })
+  },
+)
 
 type Reservation =
   { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
@@ -105,12 +151,31 @@ async function reserveAddress(db: Database, account: Account, email: string): Pr
   )
 }
 
-addressesRoutes.post('/:email', async (c) => {
-  const account = requireAccount(c.get('account'))
-  const result = await reserveAddress(database(c.env.DB), account, inboxParam(c.req.param('email')))
-  if (!result.ok) fail(result.status, result.message)
-  return c.json(addressJson(result.address))
-})
+addressesRoutes.post(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Reserve a private address',
+    description: "Spends one private address credit. Mail to it is then the account's only.",
+    responses: { 200: json(Address, 'The reserved address') },
+    failures: {
+      400: 'No private address credits left: release an address or add credits.',
+      401: 'This address is owned by another account.',
+      409: 'Reserved concurrently; try again.',
+    },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const result = await reserveAddress(
+      database(c.env.DB),
+      account,
+      inboxParam(c.req.param('email')),
+    )
+    if (!result.ok) fail(result.status, result.message)
+    return c.json(addressJson(result.address))
+  },
+)
 
 async function updateSettings(c: Context<AppEnv>) {
   const account = requireAccount(c.get('account'))
@@ -137,27 +202,81 @@ async function updateSettings(c: Context<AppEnv>) {
   return c.json(addressJson(updated))
 }
 
-addressesRoutes.put('/:email', updateSettings)
-addressExtrasRoutes.put('/private-address-forwarding/:email', updateSettings)
+/** The settings body; validated in updateSettings, whose schema depends on the environment. */
+const settingsDescription = (summary: string, description: string) =>
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary,
+    description,
+    requestBody: {
+      description: 'Fields left out keep their value; `""` or null turns a setting off.',
+      content: {
+        'application/json': {
+          schema: resolver(addressSettingsSchema(false)),
+          example: { webhook: 'https://hooks.example.net/mail', enablews: true },
+        },
+      },
+    },
+    responses: { 200: json(Address, 'The address with its new settings') },
+    failures: {
+      400: 'Invalid webhook: not a public https URL',
+      401: 'This address is owned by another account.',
+    },
+  })
+
+addressesRoutes.put(
+  '/:email',
+  settingsDescription(
+    'Configure a private address',
+    'Forwarding, webhook, Slack webhook, websocket publishing and a note.',
+  ),
+  updateSettings,
+)
+addressExtrasRoutes.put(
+  '/private-address-forwarding/:email',
+  settingsDescription(
+    'Configure a private address (seed path)',
+    "The seed's path for PUT /api/addresses/{email}: the same body and answer.",
+  ),
+  updateSettings,
+)
 
 const deleteQuery = z.object({ deleteAddressMessages: z.enum(['true', 'false']).optional() })
 
-addressesRoutes.delete('/:email', accountOnly, validate('query', deleteQuery), async (c) => {
-  const account = requireAccount(c.get('account'))
-  const email = inboxParam(c.req.param('email'))
-  const db = database(c.env.DB)
-  const existing = await findPrivateAddress(db, email)
-  if (!existing) fail(400, 'This address is not reserved.')
-  if (existing.owner !== account.id) fail(401, 'This address is owned by another account.')
-  if (c.req.valid('query').deleteAddressMessages === 'true') {
-    // Before the release, while the mail is still private: nobody else sees it go.
-    await releaseStorage(db, c.env.MAIL, await deleteAllInboxMessages(db, email))
-  }
-  if (await deletePrivateAddress(db, email, account.id)) {
-    await adjustPrivateAddressCredits(db, account.id, 1)
-  }
-  return c.json({ _id: email, message: 'Address was released.' })
-})
+addressesRoutes.delete(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Release a private address',
+    description:
+      'Gives the credit back. With `deleteAddressMessages=true` its mail is deleted first, while still private.',
+    responses: { 200: json(AddressReleased, 'Released') },
+    failures: {
+      400: 'This address is not reserved.',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  accountOnly,
+  validate('query', deleteQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    const existing = await findPrivateAddress(db, email)
+    if (!existing) fail(400, 'This address is not reserved.')
+    if (existing.owner !== account.id) fail(401, 'This address is owned by another account.')
+    if (c.req.valid('query').deleteAddressMessages === 'true') {
+      // Before the release, while the mail is still private: nobody else sees it go.
+      await releaseStorage(db, c.env.MAIL, await deleteAllInboxMessages(db, email))
+    }
+    if (await deletePrivateAddress(db, email, account.id)) {
+      await adjustPrivateAddressCredits(db, account.id, 1)
+    }
+    return c.json({ _id: email, message: 'Address was released.' })
+  },
+)
 
 const bulkBody = z.object({
   addresses: z.array(z.string()).min(1).max(MAX_BULK_ADDRESSES),
@@ -171,6 +290,13 @@ const bulkBody = z.object({
  */
 addressExtrasRoutes.post(
   '/private-addresses-bulk',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Reserve many private addresses',
+    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own.`,
+    responses: { 200: json(BulkReservation, 'One result per address, in request order') },
+  }),
   accountOnly,
   validate('json', bulkBody),
   async (c) => {

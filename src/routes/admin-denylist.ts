@@ -12,6 +12,8 @@ import { fail } from '../errors'
 import { normalizeDenylistEntry } from '../mail/denylist'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json, OPERATOR, pathParam } from '../openapi/describe'
+import { Denylist, DenylistEntry as DenylistEntryBody, DenylistRemoved } from '../openapi/schemas'
 
 /**
  * Operator routes for the deny-list (`npm run admin -- denylist ...`):
@@ -34,28 +36,69 @@ function entryParam(input: string): string {
 
 const addition = z.object({ reason: z.string().trim().max(500).nullish() })
 
-adminDenylistRoutes.get('/', async (c) => {
-  const rows = await listDenylist(database(c.env.DB))
-  return c.json({ entries: rows.map(entryJson) })
-})
+adminDenylistRoutes.get(
+  '/',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'List the deny-list',
+    responses: { 200: json(Denylist, 'Every entry') },
+  }),
+  async (c) => {
+    const rows = await listDenylist(database(c.env.DB))
+    return c.json({ entries: rows.map(entryJson) })
+  },
+)
 
 // PUT is idempotent (adding a listed entry updates its reason); POST is accepted as well.
 for (const method of ['put', 'post'] as const) {
-  adminDenylistRoutes[method]('/:entry', validate('json', addition), async (c) => {
-    const entry = entryParam(c.req.param('entry'))
-    const row = await addDenylistEntry(
-      database(c.env.DB),
-      entry,
-      c.req.valid('json').reason ?? null,
-    )
-    return c.json(entryJson(row))
-  })
+  adminDenylistRoutes[method](
+    '/:entry',
+    describe({
+      tag: OPERATOR,
+      access: 'admin',
+      summary: `Add a deny-list entry (${method.toUpperCase()})`,
+      description:
+        'A sender domain or client IP refused at ingest. Adding a listed entry updates its reason.',
+      parameters: [
+        pathParam('entry', 'A domain or an IP address', { type: 'string' }, 'spam.example'),
+      ],
+      responses: { 200: json(DenylistEntryBody, 'The entry') },
+      failures: { 400: 'Invalid entry: x is neither a domain nor an IP address.' },
+    }),
+    validate('json', addition),
+    async (c) => {
+      const entry = entryParam(c.req.param('entry'))
+      const row = await addDenylistEntry(
+        database(c.env.DB),
+        entry,
+        c.req.valid('json').reason ?? null,
+      )
+      return c.json(entryJson(row))
+    },
+  )
 }
 
-adminDenylistRoutes.delete('/:entry', async (c) => {
-  const entry = entryParam(c.req.param('entry'))
-  if (!(await removeDenylistEntry(database(c.env.DB), entry))) {
-    fail(404, `${entry} is not on the deny-list.`)
-  }
-  return c.json({ entry, message: 'Removed from the deny-list.' })
-})
+adminDenylistRoutes.delete(
+  '/:entry',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Remove a deny-list entry',
+    parameters: [
+      pathParam('entry', 'A domain or an IP address', { type: 'string' }, 'spam.example'),
+    ],
+    responses: { 200: json(DenylistRemoved, 'Removed') },
+    failures: {
+      400: 'Invalid entry: x is neither a domain nor an IP address.',
+      404: 'spam.example is not on the deny-list.',
+    },
+  }),
+  async (c) => {
+    const entry = entryParam(c.req.param('entry'))
+    if (!(await removeDenylistEntry(database(c.env.DB), entry))) {
+      fail(404, `${entry} is not on the deny-list.`)
+    }
+    return c.json({ entry, message: 'Removed from the deny-list.' })
+  },
+)

@@ -13,6 +13,8 @@ import {
 import { fail } from '../errors'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json, OPERATOR } from '../openapi/describe'
+import { Domain, Released } from '../openapi/schemas'
 
 /** Operator routes for custom domains: `/internal/admin/domains`, behind ADMIN_TOKEN. */
 export const adminDomainsRoutes = new Hono<AppEnv>()
@@ -27,6 +29,14 @@ const domainName = z
 
 adminDomainsRoutes.post(
   '/',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Assign a custom domain to an account',
+    description: 'Every address at the domain becomes private to the account (a catch-all).',
+    responses: { 200: json(Domain, 'The domain') },
+    failures: { 404: 'No account alice.', 409: 'mine.example belongs to another account.' },
+  }),
   validate('json', z.object({ domain: domainName, account: z.string().min(1) })),
   async (c) => {
     const { domain, account } = c.req.valid('json')
@@ -38,14 +48,31 @@ adminDomainsRoutes.post(
   },
 )
 
-adminDomainsRoutes.get('/:domain', async (c) => {
-  const domain = await findDomain(database(c.env.DB), c.req.param('domain').toLowerCase())
-  if (!domain) fail(404, 'No such domain.')
-  return c.json(domainJson(domain))
-})
+adminDomainsRoutes.get(
+  '/:domain',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Get a custom domain',
+    responses: { 200: json(Domain, 'The domain') },
+    failures: { 404: 'No such domain.' },
+  }),
+  async (c) => {
+    const domain = await findDomain(database(c.env.DB), c.req.param('domain').toLowerCase())
+    if (!domain) fail(404, 'No such domain.')
+    return c.json(domainJson(domain))
+  },
+)
 
 adminDomainsRoutes.put(
   '/:domain/sending',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Allow or forbid sending from a domain',
+    responses: { 200: json(Domain, 'The domain') },
+    failures: { 404: 'No such domain.' },
+  }),
   validate('json', z.object({ verified: z.boolean() })),
   async (c) => {
     const row = await setSendingVerified(
@@ -58,8 +85,20 @@ adminDomainsRoutes.put(
   },
 )
 
-adminDomainsRoutes.delete('/:domain', async (c) => {
-  const domain = c.req.param('domain').toLowerCase()
-  if (!(await releaseDomain(database(c.env.DB), domain))) fail(404, 'No such domain.')
-  return c.json({ _id: domain, message: 'Domain was released.' })
-})
+adminDomainsRoutes.delete(
+  '/:domain',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Release a custom domain',
+    responses: {
+      200: json(Released, 'Released', { _id: 'mine.example', message: 'Domain was released.' }),
+    },
+    failures: { 404: 'No such domain.' },
+  }),
+  async (c) => {
+    const domain = c.req.param('domain').toLowerCase()
+    if (!(await releaseDomain(database(c.env.DB), domain))) fail(404, 'No such domain.')
+    return c.json({ _id: domain, message: 'Domain was released.' })
+  },
+)

@@ -8,6 +8,8 @@ import { createSession, deleteSession, SESSION_TTL_MS } from '../db/queries/sess
 import { fail } from '../errors'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json } from '../openapi/describe'
+import { LoginResult, Notice } from '../openapi/schemas'
 
 /** Cookie sessions for the web pages: `/api/auth/login` and `/api/auth/logout`. */
 export const authRoutes = new Hono<AppEnv>()
@@ -20,26 +22,48 @@ function isLocalHost(url: string): boolean {
   return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
 }
 
-authRoutes.post('/login', validate('json', credentials), async (c) => {
-  const { username, apiKey } = c.req.valid('json')
-  const db = database(c.env.DB)
-  const account = await findAccountByApiKey(db, apiKey)
-  if (!account || account.id !== username) fail(401, 'Wrong username or API key.')
-  const session = await createSession(db, account.id)
-  setCookie(c, SESSION_COOKIE, session.token, {
-    httpOnly: true,
-    secure: !isLocalHost(c.req.url),
-    sameSite: 'Lax',
-    path: '/',
-    maxAge: SESSION_TTL_MS / 1000,
-  })
-  // The page keeps the CSRF token in memory and sends it as X-CSRF-Token.
-  return c.json({ _id: account.id, csrfToken: session.csrfToken })
-})
+authRoutes.post(
+  '/login',
+  describe({
+    tag: 'Web session',
+    access: 'none',
+    summary: 'Sign in with username and API key',
+    description: `Sets the \`${SESSION_COOKIE}\` cookie (HttpOnly, SameSite=Lax) and answers the CSRF token that state-changing requests must send as X-CSRF-Token.`,
+    responses: { 200: json(LoginResult, 'Signed in') },
+    failures: { 401: 'Wrong username or API key.' },
+  }),
+  validate('json', credentials),
+  async (c) => {
+    const { username, apiKey } = c.req.valid('json')
+    const db = database(c.env.DB)
+    const account = await findAccountByApiKey(db, apiKey)
+    if (!account || account.id !== username) fail(401, 'Wrong username or API key.')
+    const session = await createSession(db, account.id)
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      secure: !isLocalHost(c.req.url),
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: SESSION_TTL_MS / 1000,
+    })
+    // The page keeps the CSRF token in memory and sends it as X-CSRF-Token.
+    return c.json({ _id: account.id, csrfToken: session.csrfToken })
+  },
+)
 
-authRoutes.post('/logout', async (c) => {
-  const token = getCookie(c, SESSION_COOKIE)
-  if (token) await deleteSession(database(c.env.DB), token)
-  deleteCookie(c, SESSION_COOKIE, { path: '/' })
-  return c.json({ message: 'Signed out.' })
-})
+authRoutes.post(
+  '/logout',
+  describe({
+    tag: 'Web session',
+    access: 'none',
+    summary: 'Sign out',
+    description: 'Ends the session of the cookie, if any, and clears the cookie.',
+    responses: { 200: json(Notice, 'Signed out') },
+  }),
+  async (c) => {
+    const token = getCookie(c, SESSION_COOKIE)
+    if (token) await deleteSession(database(c.env.DB), token)
+    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    return c.json({ message: 'Signed out.' })
+  },
+)

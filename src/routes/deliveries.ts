@@ -7,12 +7,23 @@ import { fail } from '../errors'
 import { inboxParam } from '../mail/policy'
 import type { AppEnv } from '../types'
 import { pageQuery, validate } from '../validation'
+import { describe, json } from '../openapi/describe'
+import { DeliveryList } from '../openapi/schemas'
 
 /** `/api/addresses/:email/webhook-deliveries`: what became of each webhook, Slack post and forward. */
 export const deliveriesRoutes = new Hono<AppEnv>()
 
 deliveriesRoutes.get(
   '/:email/webhook-deliveries',
+  describe({
+    tag: 'Webhooks',
+    access: 'account',
+    summary: 'List webhook deliveries of an address',
+    description:
+      'What became of each webhook, Slack post and forward of its mail, newest first. Owner only.',
+    responses: { 200: json(DeliveryList, 'Deliveries') },
+    failures: { 401: 'Only the owner of this address can see its deliveries.' },
+  }),
   accountOnly,
   validate('query', pageQuery),
   async (c) => {

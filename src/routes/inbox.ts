@@ -8,6 +8,8 @@ import { fail } from '../errors'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../limits'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json } from '../openapi/describe'
+import { InboxFilter, InboxPage, InboxSearch } from '../openapi/schemas'
 
 /** Account-wide views of the Inbox UI: `/api/inbox`, `/api/inbox-filter`, `/api/inbox-search`. */
 export const inboxRoutes = new Hono<AppEnv>()
@@ -18,12 +20,25 @@ const inboxQuery = z.object({
   since: z.coerce.date().optional(),
 })
 
-inboxRoutes.get('/inbox', accountOnly, validate('query', inboxQuery), async (c) => {
-  const account = requireAccount(c.get('account'))
-  const page = c.req.valid('query')
-  const { rows, unread } = await accountInbox(database(c.env.DB), account.id, page)
-  return c.json({ messages: rows.map(messageJson), unread, limit: page.limit, skip: page.skip })
-})
+inboxRoutes.get(
+  '/inbox',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'List mail of all owned inboxes',
+    description:
+      'Messages of every reserved address and owned domain, newest first, with the unread count.',
+    responses: { 200: json(InboxPage, 'A page of messages') },
+  }),
+  accountOnly,
+  validate('query', inboxQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const page = c.req.valid('query')
+    const { rows, unread } = await accountInbox(database(c.env.DB), account.id, page)
+    return c.json({ messages: rows.map(messageJson), unread, limit: page.limit, skip: page.skip })
+  },
+)
 
 const filterQuery = z.object({
   andSubjectIncludes: z.string().min(1).optional(),
@@ -31,23 +46,43 @@ const filterQuery = z.object({
   andTo: z.string().min(1).optional(),
 })
 
-inboxRoutes.get('/inbox-filter', accountOnly, validate('query', filterQuery), async (c) => {
-  const account = requireAccount(c.get('account'))
-  const { andSubjectIncludes, andFrom, andTo } = c.req.valid('query')
-  if (!andSubjectIncludes && !andFrom && !andTo) {
-    fail(400, 'Give at least one of andSubjectIncludes, andFrom, andTo.')
-  }
-  const rows = await searchAccountMessages(
-    database(c.env.DB),
-    account.id,
-    { subject: andSubjectIncludes, from: andFrom, to: andTo },
-    'and',
-  )
-  return c.json({ messages: rows.map(messageJson) })
-})
+inboxRoutes.get(
+  '/inbox-filter',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'Filter owned mail',
+    description: 'Messages matching every given filter (subject contains, from, to).',
+    responses: { 200: json(InboxFilter, 'Matching messages') },
+    failures: { 400: 'Give at least one of andSubjectIncludes, andFrom, andTo.' },
+  }),
+  accountOnly,
+  validate('query', filterQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const { andSubjectIncludes, andFrom, andTo } = c.req.valid('query')
+    if (!andSubjectIncludes && !andFrom && !andTo) {
+      fail(400, 'Give at least one of andSubjectIncludes, andFrom, andTo.')
+    }
+    const rows = await searchAccountMessages(
+      database(c.env.DB),
+      account.id,
+      { subject: andSubjectIncludes, from: andFrom, to: andTo },
+      'and',
+    )
+    return c.json({ messages: rows.map(messageJson) })
+  },
+)
 
 inboxRoutes.get(
   '/inbox-search',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'Search owned mail',
+    description: 'Messages whose subject, sender or recipient contains the query.',
+    responses: { 200: json(InboxSearch, 'Matching messages') },
+  }),
   accountOnly,
   validate('query', z.object({ query: z.string().min(1) })),
   async (c) => {

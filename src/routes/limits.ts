@@ -12,35 +12,47 @@ import {
 } from '../limits'
 import { retentionSettings } from '../mail/retention'
 import type { AppEnv } from '../types'
+import { describe, json } from '../openapi/describe'
+import { Limits } from '../openapi/schemas'
 
 /** `GET /api/limits`: the service's retention rules and limits, so clients need not guess. */
 export const limitsRoutes = new Hono<AppEnv>()
 
-limitsRoutes.get('/', (c) => {
-  const retention = retentionSettings(c.env)
-  return c.json({
-    retention: {
-      publicMessageHours: retention.publicRetentionHours,
-      publicInboxMaxMessages: retention.publicInboxMaxMessages,
-      appliesTo: 'unstarred messages of public inboxes, oldest first',
-      neverDeleted: 'starred messages, reserved addresses, owned domains',
-    },
-    messages: { maxBytes: MAX_MESSAGE_BYTES, maxRecipients: MAX_RECIPIENTS_PER_MESSAGE },
-    lists: {
-      messages: { defaultLimit: DEFAULT_LIST_LIMIT, maxLimit: MAX_LIST_LIMIT },
-      mailstats: { defaultLimit: DEFAULT_STATS_LIMIT, maxLimit: MAX_STATS_LIMIT },
-    },
-    rateLimits: {
-      apiKey: {
-        requests: API_KEY_RATE_LIMIT,
-        periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
-        per: 'API key',
+limitsRoutes.get(
+  '/',
+  describe({
+    tag: 'Service',
+    access: 'anyone',
+    summary: 'Get retention rules and limits',
+    description: 'How long public mail is kept, message and list limits, and rate limits.',
+    responses: { 200: json(Limits, 'The limits of this deployment') },
+  }),
+  (c) => {
+    const retention = retentionSettings(c.env)
+    return c.json({
+      retention: {
+        publicMessageHours: retention.publicRetentionHours,
+        publicInboxMaxMessages: retention.publicInboxMaxMessages,
+        appliesTo: 'unstarred messages of public inboxes, oldest first',
+        neverDeleted: 'starred messages, reserved addresses, owned domains',
       },
-      anonymous: {
-        requests: ANONYMOUS_RATE_LIMIT,
-        periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
-        per: 'client IP address (IPv6: per /64)',
+      messages: { maxBytes: MAX_MESSAGE_BYTES, maxRecipients: MAX_RECIPIENTS_PER_MESSAGE },
+      lists: {
+        messages: { defaultLimit: DEFAULT_LIST_LIMIT, maxLimit: MAX_LIST_LIMIT },
+        mailstats: { defaultLimit: DEFAULT_STATS_LIMIT, maxLimit: MAX_STATS_LIMIT },
       },
-    },
-  })
-})
+      rateLimits: {
+        apiKey: {
+          requests: API_KEY_RATE_LIMIT,
+          periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+          per: 'API key',
+        },
+        anonymous: {
+          requests: ANONYMOUS_RATE_LIMIT,
+          periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+          per: 'client IP address (IPv6: per /64)',
+        },
+      },
+    })
+  },
+)

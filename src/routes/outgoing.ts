@@ -6,6 +6,8 @@ import { composeMessage, prepareRawMessage } from '../mail/compose'
 import { sendOutbound } from '../mail/send'
 import type { AppEnv } from '../types'
 import { validate } from '../validation'
+import { describe, json } from '../openapi/describe'
+import { SendResult } from '../openapi/schemas'
 
 /** `POST /api/outgoing-messages`: send mail, one credit per recipient. */
 export const outgoingRoutes = new Hono<AppEnv>()
@@ -31,6 +33,29 @@ function isRawBody(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && 'raw' in body && body.raw !== undefined
 }
 
+/** The fields of a send request; `sendRequest` adds the raw-message rule and the checks. */
+const sendFields = z
+  .object({
+    raw: z.string().min(1).optional(),
+    rawEncoding: z.enum(['utf8', 'base64']).optional(),
+    envelope: z.object({ from: z.string().optional(), to: z.array(z.string()).min(1) }).optional(),
+    to: z.union([z.string(), z.array(address)]).optional(),
+    from: z.union([address, z.array(address)]).optional(),
+    subject: z.string().optional(),
+    text: z.string().optional(),
+    html: z.string().optional(),
+    attachments: z.array(attachment).optional(),
+    received: z.union([z.string(), z.array(z.string()).max(MAX_RECEIVED_HEADERS)]).optional(),
+  })
+  .meta({
+    example: {
+      to: 'someone@example.com',
+      from: 'me@mine.example',
+      subject: 'Hello',
+      text: 'Hi there',
+    },
+  })
+
 /**
  * "All other fields will be ignored when you send a raw message": a body with `raw` keeps
  * only the raw fields before validation, whatever else it carries. Unknown fields
@@ -41,38 +66,41 @@ const sendRequest = z.preprocess(
     isRawBody(body)
       ? Object.fromEntries(Object.entries(body).filter(([key]) => RAW_FIELDS.includes(key)))
       : body,
-  z
-    .object({
-      raw: z.string().min(1).optional(),
-      rawEncoding: z.enum(['utf8', 'base64']).optional(),
-      envelope: z
-        .object({ from: z.string().optional(), to: z.array(z.string()).min(1) })
-        .optional(),
-      to: z.union([z.string(), z.array(address)]).optional(),
-      from: z.union([address, z.array(address)]).optional(),
-      subject: z.string().optional(),
-      text: z.string().optional(),
-      html: z.string().optional(),
-      attachments: z.array(attachment).optional(),
-      received: z.union([z.string(), z.array(z.string()).max(MAX_RECEIVED_HEADERS)]).optional(),
-    })
-    .superRefine((body, ctx) => {
-      if (body.raw !== undefined) return
-      for (const field of ['to', 'from'] as const) {
-        if (body[field] === undefined) {
-          ctx.addIssue({ code: 'custom', path: [field], message: 'required' })
-        }
+  sendFields.superRefine((body, ctx) => {
+    if (body.raw !== undefined) return
+    for (const field of ['to', 'from'] as const) {
+      if (body[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'required' })
       }
-    }),
+    }
+  }),
 )
 
-outgoingRoutes.post('/', accountOnly, validate('json', sendRequest), async (c) => {
-  const account = requireAccount(c.get('account'))
-  const body = c.req.valid('json')
-  const now = new Date()
-  const message =
-    body.raw !== undefined
-      ? await prepareRawMessage({ ...body, raw: body.raw }, now)
-      : composeMessage({ ...body, to: body.to ?? [], from: body.from ?? [] }, now)
-  return c.json(await sendOutbound(c.env, account, message, now))
-})
+outgoingRoutes.post(
+  '/',
+  describe({
+    tag: 'Outgoing',
+    access: 'account',
+    summary: 'Send a message',
+    description:
+      'Composed from `to`, `from`, `subject`, `text`, `html`, `attachments`, or given whole as `raw` (then the other fields are ignored). One credit per recipient; recipients at this service land in their inbox, others are relayed.',
+    responses: { 200: json(SendResult, 'What became of each recipient') },
+    failures: {
+      400: 'Invalid from: exactly one sender address is required.',
+      402: 'You must purchase more outgoing messages before you can send',
+      401: 'Sending from elsewhere.example is not allowed: it must be one of your domains, verified for sending (npm run admin -- domain verify-sending).',
+    },
+  }),
+  accountOnly,
+  validate('json', sendRequest),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const body = c.req.valid('json')
+    const now = new Date()
+    const message =
+      body.raw !== undefined
+        ? await prepareRawMessage({ ...body, raw: body.raw }, now)
+        : composeMessage({ ...body, to: body.to ?? [], from: body.from ?? [] }, now)
+    return c.json(await sendOutbound(c.env, account, message, now))
+  },
+)

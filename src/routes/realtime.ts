@@ -8,6 +8,7 @@ import { SUBSCRIPTION_HEADER } from '../durable/realtime-hub'
 import { fail, statusText } from '../errors'
 import { resolveSubscription } from '../mail/realtime'
 import type { AppEnv } from '../types'
+import { describe } from '../openapi/describe'
 
 /**
  * `GET /incoming-messages?_id=&key=&addresses=`: Mailsac's websocket endpoint, on the
@@ -42,21 +43,65 @@ async function sessionAccount(c: Context<AppEnv>): Promise<Account | null> {
   return token ? ((await findSession(database(c.env.DB), token))?.account ?? null) : null
 }
 
-realtimeRoutes.get('/', async (c) => {
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-    fail(426, 'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).')
-  }
-  const db = database(c.env.DB)
-  const decision = await resolveSubscription(db, {
-    username: c.req.query('_id') ?? null,
-    // `key` as Mailsac documents it; the Mailsac-Key header for clients that can set one.
-    apiKey: c.req.query('key') ?? c.req.header('mailsac-key') ?? null,
-    addresses: c.req.query('addresses') ?? null,
-    ...(c.req.query('session') === '1' ? { sessionAccount: await sessionAccount(c) } : {}),
-  })
-  if (!decision.ok) return refuseSocket(decision.status, decision.message)
-  const hub = c.env.REALTIME.get(c.env.REALTIME.idFromName(decision.shard))
-  const headers = new Headers(c.req.raw.headers)
-  headers.set(SUBSCRIPTION_HEADER, JSON.stringify(decision.subscription))
-  return hub.fetch(new Request(c.req.raw, { headers }))
-})
+realtimeRoutes.get(
+  '/',
+  describe({
+    tag: 'Websocket',
+    access: 'none',
+    summary: 'Subscribe to incoming mail (websocket)',
+    description: `A websocket: connect with \`Upgrade: websocket\`. Each new message to a subscribed address arrives as a frame \`{ "status": 200, "email": <FullMessage> }\`. A refused subscription is one frame \`{ "status", "error", "message" }\`, then a close with code 4000 + status (4400, 4401, 4403): private addresses need their owner's key.`,
+    parameters: [
+      {
+        in: 'query',
+        name: 'addresses',
+        required: true,
+        description: 'Comma-separated addresses to follow',
+        schema: { type: 'string' },
+        example: 'someone@example.com',
+      },
+      {
+        in: 'query',
+        name: 'key',
+        description: 'The API key (or the Mailsac-Key header)',
+        schema: { type: 'string' },
+      },
+      {
+        in: 'query',
+        name: 'session',
+        description:
+          'Not a Mailsac parameter: `1` authenticates with the web session cookie instead of a key (the inbox page), from this site only',
+        schema: { type: 'string', enum: ['1'] },
+      },
+      {
+        in: 'query',
+        name: '_id',
+        description: 'The username (as Mailsac documents it)',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: { 101: { description: 'Switching Protocols: the websocket is open' } },
+    failures: {
+      426: 'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).',
+    },
+  }),
+  async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      fail(
+        426,
+        'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).',
+      )
+    }
+    const decision = await resolveSubscription(database(c.env.DB), {
+      username: c.req.query('_id') ?? null,
+      // `key` as Mailsac documents it; the Mailsac-Key header for clients that can set one.
+      apiKey: c.req.query('key') ?? c.req.header('mailsac-key') ?? null,
+      addresses: c.req.query('addresses') ?? null,
+      ...(c.req.query('session') === '1' ? { sessionAccount: await sessionAccount(c) } : {}),
+    })
+    if (!decision.ok) return refuseSocket(decision.status, decision.message)
+    const hub = c.env.REALTIME.get(c.env.REALTIME.idFromName(decision.shard))
+    const headers = new Headers(c.req.raw.headers)
+    headers.set(SUBSCRIPTION_HEADER, JSON.stringify(decision.subscription))
+    return hub.fetch(new Request(c.req.raw, { headers }))
+  },
+)

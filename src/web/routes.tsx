@@ -11,6 +11,7 @@ import { sanitizeHtml } from '../mail/sanitize'
 import { readContent, readRaw } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { mailsacKeyAuth } from '../auth'
+import { describe, media, pathParam } from '../openapi/describe'
 import { inboxUrl } from './layout'
 import { AccountPage, ErrorPage, HomePage, InboxPage, LoginPage, MessagePage } from './pages'
 
@@ -81,76 +82,148 @@ webRoutes.onError((error, c) => {
   )
 })
 
-webRoutes.get('/', (c) => {
-  const domains = (c.env.ACCEPTED_DOMAINS ?? '')
-    .split(',')
-    .map((d) => d.trim())
-    .filter(Boolean)
-  return c.html(<HomePage {...viewer(c)} domains={domains} />)
-})
+webRoutes.get(
+  '/',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Home page',
+    description: 'What the service is, a box to open any inbox, and a link to these docs.',
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  (c) => {
+    const domains = (c.env.ACCEPTED_DOMAINS ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean)
+    return c.html(<HomePage {...viewer(c)} domains={domains} />)
+  },
+)
 
 /** The home page's form: `/inbox?email=` to the inbox's own URL. */
-webRoutes.get('/inbox', (c) => {
-  const inbox = inboxParam(c.req.query('email') ?? '')
-  return c.redirect(inboxUrl(inbox), 303)
-})
+webRoutes.get(
+  '/inbox',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Open an inbox (home page form)',
+    description:
+      'Redirects (303) `?email=` to `/inbox/:email`; an invalid address gets a 400 HTML page.',
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  (c) => {
+    const inbox = inboxParam(c.req.query('email') ?? '')
+    return c.redirect(inboxUrl(inbox), 303)
+  },
+)
 
-webRoutes.get('/login', (c) => {
-  const next = c.req.query('next') ?? '/account'
-  // Only a path on this site: an open redirect would make the login page a phishing tool.
-  const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/account'
-  return c.html(<LoginPage {...viewer(c)} next={safeNext} />)
-})
+webRoutes.get(
+  '/login',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Sign-in page',
+    description:
+      'Username and API key; the form posts to `/api/auth/login` and goes on to `?next=` (a path on this site).',
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  (c) => {
+    const next = c.req.query('next') ?? '/account'
+    // Only a path on this site: an open redirect would make the login page a phishing tool.
+    const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/account'
+    return c.html(<LoginPage {...viewer(c)} next={safeNext} />)
+  },
+)
 
-webRoutes.get('/account', async (c) => {
-  const account = c.get('account')
-  if (!account) return c.redirect('/login?next=/account', 303)
-  const rows = await database(c.env.DB)
-    .select()
-    .from(privateAddresses)
-    .where(eq(privateAddresses.owner, account.id))
-    .orderBy(privateAddresses.email)
-  return c.html(<AccountPage {...viewer(c)} account={account} addresses={rows} />)
-})
+webRoutes.get(
+  '/account',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Account page',
+    description:
+      'Credits, private addresses (reserve, release, forwarding settings) and a new API key. Without a session, a 303 to `/login`.',
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  async (c) => {
+    const account = c.get('account')
+    if (!account) return c.redirect('/login?next=/account', 303)
+    const rows = await database(c.env.DB)
+      .select()
+      .from(privateAddresses)
+      .where(eq(privateAddresses.owner, account.id))
+      .orderBy(privateAddresses.email)
+    return c.html(<AccountPage {...viewer(c)} account={account} addresses={rows} />)
+  },
+)
 
-webRoutes.get('/inbox/:email', async (c) => {
-  const db = database(c.env.DB)
-  const { access, result } = await withInboxAccess(
-    db,
-    c.req.param('email'),
-    c.get('account'),
-    (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, { limit: INBOX_PAGE_SIZE }),
-  )
-  return c.html(
-    <InboxPage {...viewer(c)} inbox={access.inbox} owner={access.owner} messages={result} />,
-  )
-})
+webRoutes.get(
+  '/inbox/:email',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Inbox page',
+    description:
+      'The inbox, newest first; new mail appears live over `/incoming-messages`. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.',
+    parameters: [
+      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
+    ],
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const { access, result } = await withInboxAccess(
+      db,
+      c.req.param('email'),
+      c.get('account'),
+      (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, { limit: INBOX_PAGE_SIZE }),
+    )
+    return c.html(
+      <InboxPage {...viewer(c)} inbox={access.inbox} owner={access.owner} messages={result} />,
+    )
+  },
+)
 
-webRoutes.get('/inbox/:email/:messageId', async (c) => {
-  const db = database(c.env.DB)
-  const { access, message } = await visibleMessage(
-    db,
-    c.req.param('email'),
-    c.get('account'),
-    c.req.param('messageId'),
-  )
-  const [content, attachments, raw] = await Promise.all([
-    readContent(c.env.MAIL, message),
-    findMessageAttachments(db, message.id),
-    message.size <= MAX_INLINE_RAW_BYTES ? readRaw(c.env.MAIL, message) : null,
-  ])
-  return c.html(
-    <MessagePage
-      {...viewer(c)}
-      inbox={access.inbox}
-      message={message}
-      text={content.text}
-      hasHtml={content.html.trim() !== ''}
-      raw={raw ? await new Response(raw.body).text() : null}
-      attachments={attachments}
-    />,
-  )
-})
+webRoutes.get(
+  '/inbox/:email/:messageId',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: 'Message page',
+    description:
+      'The message with tabs for HTML (sandboxed frame), text, headers, raw source and attachments; star, read and delete buttons. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.',
+    parameters: [
+      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
+      pathParam('messageId', 'The message id'),
+    ],
+    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const { access, message } = await visibleMessage(
+      db,
+      c.req.param('email'),
+      c.get('account'),
+      c.req.param('messageId'),
+    )
+    const [content, attachments, raw] = await Promise.all([
+      readContent(c.env.MAIL, message),
+      findMessageAttachments(db, message.id),
+      message.size <= MAX_INLINE_RAW_BYTES ? readRaw(c.env.MAIL, message) : null,
+    ])
+    return c.html(
+      <MessagePage
+        {...viewer(c)}
+        inbox={access.inbox}
+        message={message}
+        text={content.text}
+        hasHtml={content.html.trim() !== ''}
+        raw={raw ? await new Response(raw.body).text() : null}
+        attachments={attachments}
+      />,
+    )
+  },
+)
 
 /**
  * The HTML tab's frame: the message's HTML with scripts, handlers, frames and forms removed
@@ -158,37 +231,52 @@ webRoutes.get('/inbox/:email/:messageId', async (c) => {
  * sandboxes it (no scripts, unique origin) even when opened outside the page's iframe, and
  * lets it load nothing but images and inline styles.
  */
-webRoutes.get('/inbox/:email/:messageId/html', async (c) => {
-  const db = database(c.env.DB)
-  const { message } = await visibleMessage(
-    db,
-    c.req.param('email'),
-    c.get('account'),
-    c.req.param('messageId'),
-  )
-  const [content, attachments] = await Promise.all([
-    readContent(c.env.MAIL, message),
-    findMessageAttachments(db, message.id),
-  ])
-  const html = await inlineCidImages(
-    await sanitizeHtml(content.html, 'display'),
-    attachments,
-    c.env.MAIL,
-  )
-  return c.body(html, 200, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Security-Policy': [
-      "default-src 'none'",
-      'img-src data: https: http:',
-      "style-src 'unsafe-inline'",
-      'font-src data: https:',
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'self'",
-      'sandbox allow-popups allow-popups-to-escape-sandbox',
-    ].join('; '),
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'private, no-store',
-  })
-})
+webRoutes.get(
+  '/inbox/:email/:messageId/html',
+  describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary: "The message page's HTML frame",
+    description:
+      "The message HTML without scripts, handlers, frames or forms, inline images as data: URIs, under a CSP with `sandbox` and `default-src 'none'`. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.",
+    parameters: [
+      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
+      pathParam('messageId', 'The message id'),
+    ],
+    responses: { 200: media('text/html', 'The page', '<p>Hello</p>') },
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const { message } = await visibleMessage(
+      db,
+      c.req.param('email'),
+      c.get('account'),
+      c.req.param('messageId'),
+    )
+    const [content, attachments] = await Promise.all([
+      readContent(c.env.MAIL, message),
+      findMessageAttachments(db, message.id),
+    ])
+    const html = await inlineCidImages(
+      await sanitizeHtml(content.html, 'display'),
+      attachments,
+      c.env.MAIL,
+    )
+    return c.body(html, 200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': [
+        "default-src 'none'",
+        'img-src data: https: http:',
+        "style-src 'unsafe-inline'",
+        'font-src data: https:',
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+        'sandbox allow-popups allow-popups-to-escape-sandbox',
+      ].join('; '),
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'private, no-store',
+    })
+  },
+)

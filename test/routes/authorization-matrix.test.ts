@@ -14,6 +14,7 @@ import { ADMIN, call, createAccount, ingest, INGEST, json, reserve } from '../he
 //             bad key
 //   account   the caller's own data: needs a valid key, never shows another account's data
 //   anyone    public information: any caller, but a bad key is still a 401
+//   open      outside /api (the reference page): reads no key, so even a bad one is a 200
 //   internal  operator routes: a bearer token, never an API key
 //   websocket the live feed: private addresses for their owner's key only, refused in a frame
 //   page      a web page anyone may open (the pages of inboxes are `inbox` routes above): any
@@ -23,7 +24,7 @@ const PUBLIC_PAGE = 'matrix-page@example.com'
 /** A date range covering every test message (mailstats routes require one). */
 const RANGE = 'startDate=2000-01-01&endDate=2100-01-01'
 
-type Kind = 'inbox' | 'account' | 'anyone' | 'internal' | 'session' | 'websocket' | 'page'
+type Kind = 'inbox' | 'account' | 'anyone' | 'open' | 'internal' | 'session' | 'websocket' | 'page'
 type Entry = {
   kind: Kind
   /** For inbox routes: the path for an inbox, a message id and an attachment. */
@@ -87,6 +88,8 @@ const TABLE: Record<string, Entry> = {
   'GET /api/addresses': { kind: 'account' },
   'GET /api/addresses/:email/availability': { kind: 'anyone' },
   'GET /api/limits': { kind: 'anyone' },
+  'GET /api/openapi.json': { kind: 'anyone' },
+  'GET /docs': { kind: 'open' },
   'GET /api/mailstats/top-addresses': { kind: 'anyone', query: RANGE },
   'GET /api/mailstats/top-senders': { kind: 'anyone', query: RANGE },
   'GET /api/mailstats/top-domains': { kind: 'anyone', query: RANGE },
@@ -251,6 +254,15 @@ describe('authorization matrix', () => {
         expect([200, 303]).toContain(response.status)
       }
       expect((await call(url, { method, headers: BAD_KEY })).status).toBe(401)
+    })
+  }
+
+  for (const [route] of Object.entries(TABLE).filter(([, e]) => e.kind === 'open')) {
+    it(`${route}: anyone, whatever key comes with it`, async () => {
+      const [method, path] = route.split(' ')
+      for (const headers of [{}, other.headers, BAD_KEY]) {
+        expect((await call(path, { method, headers })).status).toBe(200)
+      }
     })
   }
 

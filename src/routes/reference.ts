@@ -1,0 +1,45 @@
+import { Scalar } from '@scalar/hono-api-reference'
+import { Hono } from 'hono'
+import { openAPIRouteHandler } from 'hono-openapi'
+import { describe, media } from '../openapi/describe'
+import { openApiOptions } from '../openapi/document'
+import type { AppEnv } from '../types'
+
+/**
+ * The API reference: `GET /api/openapi.json`, generated from the routes' describeRoute() and
+ * zod validators of `app` (on the first request, then cached), and `GET /docs`, Scalar's
+ * interactive reader of it.
+ */
+export function referenceRoutes(app: Hono<AppEnv>) {
+  const reference = new Hono<AppEnv>()
+
+  reference.get(
+    '/api/openapi.json',
+    describe({
+      tag: 'Service',
+      access: 'anyone',
+      summary: 'This OpenAPI document',
+      description: 'OpenAPI 3.1, generated from the zod schemas that validate the routes.',
+      responses: {
+        200: media('application/json', 'The document', undefined, { type: 'object' }),
+      },
+    }),
+    openAPIRouteHandler(app, openApiOptions),
+  )
+
+  reference.get(
+    '/docs',
+    describe({
+      tag: 'Service',
+      access: 'none',
+      summary: 'Interactive API reference',
+      description: 'An HTML page that renders /api/openapi.json; its script comes from a CDN.',
+      responses: { 200: media('text/html', 'The reference page', '<!doctype html>…') },
+    }),
+    // The page loads Scalar's JavaScript from its CDN (cdn.jsdelivr.net): /docs needs the
+    // browser to reach it. Nothing of it runs on the Worker.
+    Scalar({ url: '/api/openapi.json', pageTitle: 'Mailsac-compatible API reference' }),
+  )
+
+  return reference
+}
