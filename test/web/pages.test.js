@@ -284,7 +284,7 @@ describe('account page', () => {
     await page.locator('output.secret').waitFor()
     const shown = await page.locator('output.secret').textContent()
     const newKey = /([A-Za-z0-9]{64})/.exec(shown)?.[1]
-    expect(newKey).toBeDefined()
+    expect(newKey, `shown: ${shown}`).toBeDefined()
     const me = (key) =>
       fetch(`${web.url}/api/me`, { headers: { 'Mailsac-Key': key } }).then((r) => r.json())
     expect((await me(newKey))._id).toBe(account.username)
