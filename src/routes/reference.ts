@@ -1,8 +1,9 @@
 import { Scalar } from '@scalar/hono-api-reference'
 import { Hono } from 'hono'
-import { openAPIRouteHandler } from 'hono-openapi'
+import { generateSpecs } from 'hono-openapi'
 import { describe, media } from '../openapi/describe'
 import { openApiOptions } from '../openapi/document'
+import { withRequestExamples } from '../openapi/examples'
 import type { AppEnv } from '../types'
 
 /**
@@ -12,6 +13,8 @@ import type { AppEnv } from '../types'
  */
 export function referenceRoutes(app: Hono<AppEnv>) {
   const reference = new Hono<AppEnv>()
+  // Built once per isolate: the routes do not change while it runs.
+  let document: Promise<unknown> | undefined
 
   reference.get(
     '/api/openapi.json',
@@ -24,7 +27,15 @@ export function referenceRoutes(app: Hono<AppEnv>) {
         200: media('application/json', 'The document', undefined, { type: 'object' }),
       },
     }),
-    openAPIRouteHandler(app, openApiOptions),
+    async (c) => {
+      document ??= generateSpecs(app, openApiOptions, c)
+        .then(withRequestExamples)
+        .catch((error) => {
+          document = undefined // the next request tries again
+          throw error
+        })
+      return c.json(await document)
+    },
   )
 
   reference.get(

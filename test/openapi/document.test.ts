@@ -57,6 +57,24 @@ describe('GET /api/openapi.json', () => {
     expect(problems).toEqual([])
   })
 
+  it('gives every parameter and every request body an example', () => {
+    const problems: string[] = []
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        const name = `${method.toUpperCase()} ${path}`
+        for (const parameter of operation.parameters ?? []) {
+          const example = parameter.example ?? parameter.schema?.example ?? parameter.examples
+          if (example === undefined) problems.push(`${name}: parameter ${parameter.name}`)
+        }
+        for (const [type, media] of Object.entries<any>(operation.requestBody?.content ?? {})) {
+          const example = media.example ?? media.examples ?? media.schema?.example
+          if (example === undefined) problems.push(`${name}: ${type} body`)
+        }
+      }
+    }
+    expect(problems).toEqual([])
+  })
+
   it('documents no route the app does not serve', () => {
     const served = new Set(servedOperations().map(([method, path]) => `${method} ${path}`))
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
