@@ -1,6 +1,8 @@
 /**
  * HTTP client for the Worker: the bridge holds no mail itself, every session is a view of it.
  */
+import http from 'node:http'
+import https from 'node:https'
 
 /** The Worker answered with a non-2xx status; `message` is the Worker's own text. */
 export class WorkerResponseError extends Error {
@@ -39,6 +41,55 @@ export class WorkerUnavailableError extends Error {
  * @param {{ apiUrl: string, ingestToken: string, workerTimeoutMs: number }} options
  */
 export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
+  const transport = apiUrl.startsWith('https:') ? https : http
+  // RETR bodies go through node:http rather than fetch: a paused IncomingMessage stops
+  // reading its socket at once, where a fetch body keeps its own queue of chunks and a web
+  // stream per response; with hundreds of sessions streaming at once that is most of the
+  // bridge's memory. Keep-alive saves a TCP handshake per RETR.
+  const downloadAgent = new transport.Agent({ keepAlive: true, scheduling: 'lifo' })
+
+  /**
+   * GET whose body the caller streams; errors as `request` maps them.
+   * @param {string} path
+   * @param {Record<string, string>} headers
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<import('node:http').IncomingMessage>}
+   */
+  function download(path, headers, signal) {
+    return new Promise((resolve, reject) => {
+      const get = transport.get(
+        apiUrl + path,
+        { agent: downloadAgent, headers, signal },
+        (response) => {
+          clearTimeout(timer)
+          const status = response.statusCode ?? 0
+          if (status >= 200 && status < 300) return resolve(response)
+          readNodeErrorBody(response).then((body) => {
+            reject(
+              status >= 500
+                ? new WorkerUnavailableError(`Worker answered ${status}: ${body.message}`)
+                : new WorkerResponseError(status, body.error, body.message),
+            )
+          })
+        },
+      )
+      // Only the wait for headers is timed: the body may take minutes through backpressure.
+      const timer = setTimeout(
+        () => get.destroy(new WorkerUnavailableError('Worker did not answer in time')),
+        workerTimeoutMs,
+      )
+      get.on('error', (err) => {
+        clearTimeout(timer)
+        if (signal?.aborted) return reject(signal.reason)
+        reject(
+          err instanceof WorkerUnavailableError
+            ? err
+            : new WorkerUnavailableError(`Worker unreachable: ${causeMessage(err)}`, err),
+        )
+      })
+    })
+  }
+
   /**
    * @param {string} path
    * @param {RequestInit & { duplex?: 'half' }} init
@@ -190,17 +241,18 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
     },
 
     /**
-     * The raw message exactly as stored; the caller reads `response.body` as a stream.
+     * The raw message exactly as stored, as a readable stream: iterate it, and leave the loop
+     * (or destroy it) to stop the download.
      * @param {string} email
      * @param {string} messageId
      * @param {Caller} caller
      * @param {AbortSignal} [signal]
      */
     async fetchRaw(email, messageId, caller, signal) {
-      return request(
+      return download(
         `/api/raw/${pathSegment(email)}/${pathSegment(messageId)}`,
-        { headers: callerHeaders(caller) },
-        { signal },
+        callerHeaders(caller),
+        signal,
       )
     },
 
@@ -240,6 +292,33 @@ async function readErrorBody(response) {
     }
   } catch {
     return { error: String(response.status), message: text.slice(0, 200) || response.statusText }
+  }
+}
+
+/**
+ * `readErrorBody` for a node:http response; reads at most a few KB of it.
+ * @param {import('node:http').IncomingMessage} response
+ * @returns {Promise<{ error: string, message: string }>}
+ */
+async function readNodeErrorBody(response) {
+  let text = ''
+  try {
+    for await (const chunk of response) {
+      text += chunk
+      if (text.length > 4096) break
+    }
+  } catch {
+    // a body cut short still leaves the status to report
+  }
+  const status = response.statusCode ?? 0
+  try {
+    const body = JSON.parse(text)
+    return {
+      error: String(body.error ?? status),
+      message: String(body.message ?? body.error ?? response.statusMessage),
+    }
+  } catch {
+    return { error: String(status), message: text.slice(0, 200) || String(response.statusMessage) }
   }
 }
 

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
+  HOST,
   idsFromReply,
+  ingest,
   listMessages,
   pop3Login,
   smtpSend,
+  stack,
   uniqueAddress,
   unstuff,
 } from './helpers.js'
@@ -73,5 +79,54 @@ describe('a 10 MB message', () => {
       'From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n',
     )
     client.close()
+  }, 120_000)
+})
+
+/** Bytes the bridge process has read from any socket or file so far (Linux /proc). */
+function bridgeBytesRead() {
+  const io = readFileSync(`/proc/${stack().bridgePid}/io`, 'utf8')
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1])
+}
+
+describe('RETR to a client that does not read', () => {
+  it('stops downloading from the Worker instead of buffering the message', async () => {
+    const size = 20 * 1024 * 1024
+    const line = `${randomBytes(57).toString('base64')}\r\n`
+    const message = Buffer.from(
+      `From: big@example.org\r\nSubject: slow reader\r\n\r\n${line.repeat(size / line.length)}`,
+    )
+    const email = uniqueAddress('slow')
+    await ingest(email, message)
+
+    const socket = net.connect({ host: HOST, port: stack().pop3Port })
+    await once(socket, 'connect')
+    // Never read: the replies and the message pile up in the kernel until the bridge stops.
+    socket.pause()
+    const before = bridgeBytesRead()
+    socket.write(`USER ${email}\r\nPASS pw\r\nRETR 1\r\n`)
+    let read = before
+    for (let stable = 0; stable < 5;) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const now = bridgeBytesRead()
+      stable = now === read ? stable + 1 : 0
+      read = now
+    }
+    // What the bridge took is what the kernel's socket buffers and a few chunks in flight
+    // hold (a few MB), far from the 20 MB the Worker would send to a reader that keeps up.
+    expect(read - before).toBeGreaterThan(0)
+    expect(read - before).toBeLessThan(size / 2)
+
+    // Reading again resumes the download, and the message arrives whole.
+    const chunks = []
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.resume()
+    const terminator = Buffer.from('\r\n.\r\n')
+    while (!Buffer.concat(chunks.slice(-2)).includes(terminator)) await once(socket, 'data')
+    socket.destroy()
+    const all = Buffer.concat(chunks)
+    const start =
+      all.indexOf(`+OK ${message.length} octets\r\n`) + `+OK ${message.length} octets\r\n`.length
+    const payload = all.subarray(start, all.lastIndexOf(terminator) + 2)
+    expect(unstuff(payload).equals(message)).toBe(true)
   }, 120_000)
 })

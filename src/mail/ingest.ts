@@ -101,6 +101,29 @@ async function checkDenylist(env: IngestBindings, envelopes: Envelope[]) {
   }
 }
 
+type Ownership = Awaited<ReturnType<typeof findOwnershipFor>>
+
+/**
+ * Starts the ownership lookup (reservations, aliases, domain owners) of every envelope
+ * recipient, so it runs during the deny-list query and the parse instead of after them: each
+ * D1 round trip here delays the SMTP 250. Envelopes refused later were looked up for nothing,
+ * which costs less than waiting. Awaited inside `storeDeliveries`, where a failure is a
+ * temporary refusal like any other storage failure.
+ */
+function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Promise<Ownership> {
+  const recipients = new Set<string>()
+  for (const envelope of envelopes) {
+    for (const input of envelope.to) {
+      const address = normalizeAddress(input)
+      if (address) recipients.add(address)
+    }
+  }
+  const lookup = findOwnershipFor(database(env.DB), [...recipients])
+  // Handled where it is awaited; this only stops an early refusal from leaving it unobserved.
+  lookup.catch(() => undefined)
+  return lookup
+}
+
 /**
  * The permanent checks and the parse: throws a permanent `IngestRefusal`, never stores.
  * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch).
@@ -128,6 +151,7 @@ async function prepareDelivery(
 async function storeDeliveries(
   env: IngestBindings,
   deliveries: PreparedDelivery[],
+  ownership: Promise<Ownership>,
   now: Date,
 ): Promise<StoredMessage[][]> {
   const db = database(env.DB)
@@ -138,9 +162,7 @@ async function storeDeliveries(
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
     // originalInbox keeping the alias it was sent to (seed: "originalInbox").
-    const { addresses, domainOwners } = await findOwnershipFor(db, [
-      ...new Set(deliveries.flatMap((delivery) => delivery.recipients)),
-    ])
+    const { addresses, domainOwners } = await ownership
     const aliasOf = new Map(addresses.map((address) => [address.encryptedInbox, address.email]))
     owners = new Set([...addresses, ...domainOwners].map((row) => row.owner))
 
@@ -261,9 +283,10 @@ export async function ingestMessage(
   envelope: Envelope,
   now = new Date(),
 ): Promise<StoredMessage[]> {
+  const ownership = lookUpOwnership(env, [envelope])
   const [denied] = await checkDenylist(env, [envelope])
   const delivery = await prepareDelivery(env, raw, envelope, denied)
-  const [stored] = await storeDeliveries(env, [delivery], now)
+  const [stored] = await storeDeliveries(env, [delivery], ownership, now)
   return stored
 }
 
@@ -283,6 +306,10 @@ export async function ingestBatch(
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(items.length)
   const prepared: { index: number; delivery: PreparedDelivery }[] = []
+  const ownership = lookUpOwnership(
+    env,
+    items.map((item) => item.envelope),
+  )
   const denied = await checkDenylist(
     env,
     items.map((item) => item.envelope),
@@ -302,6 +329,7 @@ export async function ingestBatch(
     const stored = await storeDeliveries(
       env,
       prepared.map((entry) => entry.delivery),
+      ownership,
       now,
     )
     prepared.forEach((entry, i) => (results[entry.index] = { messages: stored[i] }))

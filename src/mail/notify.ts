@@ -1,6 +1,5 @@
 import { inArray, sql } from 'drizzle-orm'
 import { database, type Database } from '../db/client'
-import type { PrivateAddress } from '../db/queries/addresses'
 import {
   deliveryId,
   insertPendingDeliveries,
@@ -109,42 +108,45 @@ export async function notifyStored(
 
 /**
  * The stored rows still present, each with its privacy as of now, and the reservations and
- * domain owners of their inboxes: one D1 round trip per 30 messages, since this runs on every
- * ingest and its latency is the live feed's.
+ * domain owners of their inboxes: one D1 batch per 30 messages, all sent at once, since this
+ * runs on every ingest before the acknowledgement and its latency is the live feed's.
  */
 async function loadStored(db: Database, stored: StoredMessage[]) {
-  const rows: { message: MessageRow; isPublic: boolean }[] = []
-  const reserved: PrivateAddress[] = []
-  const owned: { domain: string; owner: string }[] = []
   // Three lists of bound parameters per chunk stay under D1's 100.
   const chunk = Math.floor((D1_MAX_BOUND_PARAMS - 1) / 3)
-  for (let i = 0; i < stored.length; i += chunk) {
-    const part = stored.slice(i, i + chunk)
-    const inboxes = [...new Set(part.map((message) => message.inbox))]
-    const [found, addresses, domainRows] = await db.batch([
-      db
-        .select({
-          message: messages,
-          isPublic: sql<number>`case when ${isPublicMessage()} then 1 else 0 end`.mapWith(Boolean),
-        })
-        .from(messages)
-        .where(
-          inArray(
-            messages.id,
-            part.map((message) => message._id),
+  const parts: StoredMessage[][] = []
+  for (let i = 0; i < stored.length; i += chunk) parts.push(stored.slice(i, i + chunk))
+  const results = await Promise.all(
+    parts.map((part) => {
+      const inboxes = [...new Set(part.map((message) => message.inbox))]
+      return db.batch([
+        db
+          .select({
+            message: messages,
+            isPublic: sql<number>`case when ${isPublicMessage()} then 1 else 0 end`.mapWith(
+              Boolean,
+            ),
+          })
+          .from(messages)
+          .where(
+            inArray(
+              messages.id,
+              part.map((message) => message._id),
+            ),
           ),
-        ),
-      db.select().from(privateAddresses).where(inArray(privateAddresses.email, inboxes)),
-      db
-        .select({ domain: domains.domain, owner: domains.owner })
-        .from(domains)
-        .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
-    ])
-    rows.push(...found)
-    reserved.push(...addresses)
-    owned.push(...domainRows)
+        db.select().from(privateAddresses).where(inArray(privateAddresses.email, inboxes)),
+        db
+          .select({ domain: domains.domain, owner: domains.owner })
+          .from(domains)
+          .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
+      ])
+    }),
+  )
+  return {
+    rows: results.flatMap(([found]) => found),
+    reserved: results.flatMap(([, addresses]) => addresses),
+    owned: results.flatMap(([, , domainRows]) => domainRows),
   }
-  return { rows, reserved, owned }
 }
 
 /** Records the deliveries as pending, then queues the new ones; returns the ids queued. */

@@ -562,9 +562,7 @@ export class Pop3Connection {
     await this.send(statusLine)
     const encoder = new MessageEncoder({ bodyLines })
     try {
-      for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (
-        /** @type {unknown} */ (response.body ?? [])
-      )) {
+      for await (const chunk of response) {
         const out = encoder.encode(chunk)
         if (out.length) await this.write(out)
         // Leaving the loop cancels the response, so TOP stops the download too.

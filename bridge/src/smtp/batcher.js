@@ -1,5 +1,7 @@
 import {
   INGEST_BATCHES_IN_FLIGHT,
+  INGEST_BATCH_GATHER_MESSAGES,
+  INGEST_BATCH_GATHER_MS,
   INGEST_BATCH_MAX_BYTES,
   INGEST_BATCH_MAX_MESSAGES,
 } from '../limits.js'
@@ -11,10 +13,14 @@ import { WorkerResponseError } from '../worker-client.js'
 /**
  * Groups messages that arrive together into one `POST /internal/ingest/batch`: the Worker then
  * writes them in one D1 transaction and one R2 object, which is what lets SMTP ingest keep up
- * with bursts. No message waits on a timer: while fewer than INGEST_BATCHES_IN_FLIGHT batches
- * are out, a message leaves at once (alone, if it is alone); only when all are busy do new
- * messages queue, and then they leave together as soon as one batch comes back. Each message
- * is answered on its own: the Worker's per-message refusals reach only their own sender.
+ * with bursts. When no batch is out, a message leaves at once, alone if it is alone: a quiet
+ * server adds no delay. While a batch is out, messages gather for at most
+ * INGEST_BATCH_GATHER_MS (or until INGEST_BATCH_GATHER_MESSAGES are waiting), since many
+ * sessions are evidently sending; and when all INGEST_BATCHES_IN_FLIGHT are out, they queue
+ * and leave together as soon as one comes back. Every request costs the Worker a fixed set of
+ * D1 and R2 round trips, so fewer, fuller batches are what raises the messages per second.
+ * Each message is answered on its own: the Worker's per-message refusals reach only their own
+ * sender.
  */
 export class IngestBatcher {
   /** @param {WorkerClient} worker @param {{ timeoutMs: number }} options */
@@ -24,6 +30,10 @@ export class IngestBatcher {
     /** @type {{ envelope: Envelope, raw: Buffer, resolve: (ids: string[]) => void, reject: (err: unknown) => void }[]} */
     this.queue = []
     this.inFlight = 0
+    /** @type {NodeJS.Timeout | null} ends the gather window: what waits then leaves */
+    this.gatherTimer = null
+    /** the window ended with messages still waiting: they leave at the next free slot */
+    this.gatherOver = false
   }
 
   /**
@@ -40,24 +50,46 @@ export class IngestBatcher {
   }
 
   pump() {
-    while (this.inFlight < INGEST_BATCHES_IN_FLIGHT && this.queue.length > 0) {
-      const batch = []
-      let bytes = 0
-      while (
-        this.queue.length > 0 &&
-        batch.length < INGEST_BATCH_MAX_MESSAGES &&
-        (batch.length === 0 || bytes + this.queue[0].raw.length <= INGEST_BATCH_MAX_BYTES)
-      ) {
-        const item = /** @type {(typeof this.queue)[number]} */ (this.queue.shift())
-        bytes += item.raw.length
-        batch.push(item)
-      }
-      this.inFlight++
-      this.send(batch).finally(() => {
-        this.inFlight--
-        this.pump()
-      })
+    while (this.queue.length > 0 && this.inFlight < INGEST_BATCHES_IN_FLIGHT) {
+      const gathering =
+        this.inFlight > 0 && this.queue.length < INGEST_BATCH_GATHER_MESSAGES && !this.gatherOver
+      if (gathering) break
+      this.sendNext()
     }
+    if (this.queue.length === 0) {
+      // Nothing waits any more: the next message after a batch went out opens a new window.
+      if (this.gatherTimer) clearTimeout(this.gatherTimer)
+      this.gatherTimer = null
+      this.gatherOver = false
+    } else if (!this.gatherOver) {
+      // Waiting for company or for a free slot: either way, once the window is over they
+      // leave with the next slot that frees up.
+      this.gatherTimer ??= setTimeout(() => {
+        this.gatherTimer = null
+        this.gatherOver = true
+        this.pump()
+      }, INGEST_BATCH_GATHER_MS)
+    }
+  }
+
+  /** Takes the oldest queued messages, up to the batch limits, and sends them as one batch. */
+  sendNext() {
+    const batch = []
+    let bytes = 0
+    while (
+      this.queue.length > 0 &&
+      batch.length < INGEST_BATCH_MAX_MESSAGES &&
+      (batch.length === 0 || bytes + this.queue[0].raw.length <= INGEST_BATCH_MAX_BYTES)
+    ) {
+      const item = /** @type {(typeof this.queue)[number]} */ (this.queue.shift())
+      bytes += item.raw.length
+      batch.push(item)
+    }
+    this.inFlight++
+    this.send(batch).finally(() => {
+      this.inFlight--
+      this.pump()
+    })
   }
 
   /** @param {(typeof this.queue)} batch */

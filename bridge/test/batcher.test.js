@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { INGEST_BATCHES_IN_FLIGHT, INGEST_BATCH_GATHER_MESSAGES } from '../src/limits.js'
+import { IngestBatcher } from '../src/smtp/batcher.js'
+import { WorkerResponseError } from '../src/worker-client.js'
+
+/**
+ * A Worker client whose batch requests stay open until the test answers them, so the test
+ * decides when each batch "comes back".
+ */
+function heldWorker() {
+  /** @type {{ items: { envelope: any, raw: Buffer }[], answer: (refused?: number[]) => void }[]} */
+  const requests = []
+  return {
+    requests,
+    /** @param {{ envelope: any, raw: Buffer }[]} items */
+    ingestBatch(items) {
+      return new Promise((resolve) => {
+        requests.push({
+          items,
+          answer: (refused = []) =>
+            resolve(
+              items.map((_, i) =>
+                refused.includes(i)
+                  ? { status: 403, error: 'refused', message: `refused ${i}` }
+                  : { messages: [{ _id: `id-${items[i].raw}`, inbox: 'x@y.z' }] },
+              ),
+            ),
+        })
+      })
+    },
+  }
+}
+
+const envelope = { from: 'a@b.c', to: ['x@y.z'], ip: '127.0.0.1' }
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe('IngestBatcher', () => {
+  it('sends a message at once when no batch is out', async () => {
+    const worker = heldWorker()
+    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const stored = batcher.submit(envelope, Buffer.from('m1'))
+    expect(worker.requests).toHaveLength(1)
+    worker.requests[0].answer()
+    expect(await stored).toEqual(['id-m1'])
+  })
+
+  it('gathers messages that arrive while a batch is out into one request', async () => {
+    const worker = heldWorker()
+    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const first = batcher.submit(envelope, Buffer.from('m0'))
+    const later = [1, 2, 3].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    // Fewer than INGEST_BATCH_GATHER_MESSAGES: they wait for the gather window, together.
+    expect(worker.requests).toHaveLength(1)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(worker.requests).toHaveLength(2)
+    expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m1', 'm2', 'm3'])
+    worker.requests[0].answer()
+    worker.requests[1].answer()
+    expect(await first).toEqual(['id-m0'])
+    expect(await Promise.all(later)).toEqual([['id-m1'], ['id-m2'], ['id-m3']])
+  })
+
+  it('sends a full gathering without waiting for the window', async () => {
+    const worker = heldWorker()
+    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const all = [batcher.submit(envelope, Buffer.from('m0'))]
+    for (let i = 1; i <= INGEST_BATCH_GATHER_MESSAGES; i++) {
+      all.push(batcher.submit(envelope, Buffer.from(`m${i}`)))
+    }
+    expect(worker.requests).toHaveLength(2)
+    expect(worker.requests[1].items).toHaveLength(INGEST_BATCH_GATHER_MESSAGES)
+    for (const request of worker.requests) request.answer()
+    expect(await Promise.all(all)).toHaveLength(INGEST_BATCH_GATHER_MESSAGES + 1)
+  })
+
+  it(`keeps at most ${INGEST_BATCHES_IN_FLIGHT} batches out and sends the rest together`, async () => {
+    const worker = heldWorker()
+    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const all = []
+    let n = 0
+    const submitMany = (count) => {
+      for (let i = 0; i < count; i++) all.push(batcher.submit(envelope, Buffer.from(`m${n++}`)))
+    }
+    submitMany(1)
+    for (let i = 1; i < INGEST_BATCHES_IN_FLIGHT; i++) submitMany(INGEST_BATCH_GATHER_MESSAGES)
+    expect(worker.requests).toHaveLength(INGEST_BATCHES_IN_FLIGHT)
+    submitMany(3)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Every slot is busy: the three wait past their window for one to come back.
+    expect(worker.requests).toHaveLength(INGEST_BATCHES_IN_FLIGHT)
+    worker.requests[0].answer()
+    await tick()
+    expect(worker.requests).toHaveLength(INGEST_BATCHES_IN_FLIGHT + 1)
+    expect(worker.requests.at(-1)?.items).toHaveLength(3)
+    for (const request of worker.requests.slice(1)) request.answer()
+    expect(await Promise.all(all)).toHaveLength(n)
+  })
+
+  it('answers each message with its own verdict, so one refusal reaches only its sender', async () => {
+    const worker = heldWorker()
+    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const first = batcher.submit(envelope, Buffer.from('m0'))
+    const ok = batcher.submit(envelope, Buffer.from('m1'))
+    const refused = batcher.submit(envelope, Buffer.from('m2'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    worker.requests[0].answer()
+    worker.requests[1].answer([1])
+    expect(await first).toEqual(['id-m0'])
+    expect(await ok).toEqual(['id-m1'])
+    const err = await refused.catch((e) => e)
+    expect(err).toBeInstanceOf(WorkerResponseError)
+    expect(err.status).toBe(403)
+  })
+})
