@@ -1,5 +1,14 @@
-import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { sql, type SQL } from 'drizzle-orm'
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+  type AnySQLiteColumn,
+  type IndexColumn,
+} from 'drizzle-orm/sqlite-core'
 
 /** A Mailsac-style recipient: `{ name, address }`. */
 export type Recipient = { name: string; address: string }
@@ -53,6 +62,51 @@ export const privateAddresses = sqliteTable(
 )
 
 /**
+ * SQL condition: the message is public, so it may appear in anything anonymous (mail stats,
+ * attachment search, the public live feed, retention). A message is private when its inbox is
+ * reserved, its domain is owned by an account, or someone starred it (a starred message is
+ * "made private for the user", seed). The partial indexes below repeat it as their WHERE, and
+ * SQLite uses such an index only for a query carrying the same terms, so every query takes it
+ * from here (isPublicMessage()) and none binds the zeros as parameters.
+ */
+export function publicMessage(t: {
+  savedBy: AnySQLiteColumn
+  inboxReserved: AnySQLiteColumn
+  domainOwned: AnySQLiteColumn
+}): SQL {
+  return sql`(${t.savedBy} is null and ${t.inboxReserved} = 0 and ${t.domainOwned} = 0)`
+}
+
+/** SQL condition: the message's From header gave an address (mail stats count senders by it). */
+export function hasSender(t: { sender: AnySQLiteColumn }): SQL {
+  return sql`${t.sender} <> ''`
+}
+
+/** SQL condition: the message carries at least one attachment. */
+export function hasAttachments(t: { attachments: AnySQLiteColumn }): SQL {
+  return sql`${t.attachments} <> '[]'`
+}
+
+type PrivacyColumns = Parameters<typeof publicMessage>[0]
+
+/**
+ * An index of public mail only (plus `where`), on `columns`. The privacy columns close it
+ * although its WHERE already fixes them: SQLite counts an index as covering only when its
+ * columns hold every column the query reads, the WHERE not included, and without them every
+ * entry of a walk would cost a read of its message row.
+ */
+function publicIndex(
+  name: string,
+  t: PrivacyColumns,
+  columns: [IndexColumn, ...IndexColumn[]],
+  where?: SQL,
+) {
+  return index(name)
+    .on(...columns, t.savedBy, t.inboxReserved, t.domainOwned)
+    .where(where ? sql`${publicMessage(t)} and ${where}` : publicMessage(t))
+}
+
+/**
  * One row per stored message per recipient inbox (Mailsac stores one message per RCPT).
  * Everything the list and metadata responses need lives here so listing never touches R2.
  * The raw bytes and the parsed bodies live in an R2 "pack" object (see src/mail/storage.ts)
@@ -87,14 +141,33 @@ export const messages = sqliteTable(
     rawOffset: integer('raw_offset').notNull(),
     contentOffset: integer('content_offset').notNull(),
     contentLength: integer('content_length').notNull(),
+    // Whether the inbox is reserved / the domain owned by an account right now. Only the
+    // triggers of migrations/0005_public_message_flags.sql write them (on every insert here and
+    // every change to private_addresses or domains, in the same statement), so no code path
+    // can forget them. They turn "is this message public" from two lookups per row into a
+    // test on the row itself, which partial indexes can hold (see publicMessage()). A row's
+    // inbox and domain never change after insert; the triggers rely on it.
+    inboxReserved: integer('inbox_reserved', { mode: 'boolean' }).notNull().default(false),
+    domainOwned: integer('domain_owned', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('messages_inbox_received_idx').on(t.inbox, t.received),
-    // Date-range scans of retention and the mailstats endpoints. It carries every column the
-    // stats group by or filter on, so a range is counted from the index alone, without
-    // reading each message row.
-    index('messages_received_stats_idx').on(t.received, t.savedBy, t.inbox, t.domain, t.sender),
     index('messages_domain_received_idx').on(t.domain, t.received),
+    // Public mail only, one index per thing the mail stats count, each led by that thing: a
+    // count per key is then one ordered walk of the index, with no sort of every message in
+    // the range (the sort was most of the cost). Private mail never enters them.
+    publicIndex('messages_public_inbox_idx', t, [t.inbox, t.received]),
+    publicIndex('messages_public_domain_idx', t, [t.domain, t.received]),
+    publicIndex('messages_public_sender_idx', t, [t.sender, t.received], hasSender(t)),
+    // Retention walks public mail oldest first; common-attachments reads the MD5 lists of the
+    // messages that carry attachments, by date, straight from the second.
+    publicIndex('messages_public_received_idx', t, [t.received]),
+    publicIndex(
+      'messages_public_attachments_idx',
+      t,
+      [t.received, t.attachments],
+      hasAttachments(t),
+    ),
     index('messages_saved_by_idx')
       .on(t.savedBy)
       .where(sql`${t.savedBy} is not null`),

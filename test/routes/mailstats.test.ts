@@ -242,6 +242,88 @@ describe('GET /api/mailstats/common-attachments/:md5sum/download', () => {
   })
 })
 
+describe('mail stats after a privacy change to mail already stored', () => {
+  /** One public inbox's mail on one day, as every range endpoint counts it. */
+  async function counts(day: string, subject: { inbox: string; sender: string; md5: string }) {
+    const range = `startDate=${day}T00:00:00Z&endDate=${day}T23:59:59.999Z&limit=1000`
+    const nFor = async (endpoint: string, id: string) => {
+      const rows = await json<{ _id: string; n: number }[]>(`/api/mailstats/${endpoint}?${range}`)
+      return rows.find((row) => row._id === id)?.n ?? 0
+    }
+    return {
+      inbox: await nFor('top-addresses', subject.inbox),
+      domain: await nFor('top-domains', subject.inbox.split('@')[1]),
+      sender: await nFor('top-senders', subject.sender),
+      attachment: await nFor('common-attachments', subject.md5),
+    }
+  }
+
+  /** Two messages to `inbox` on `day`, each carrying a file no other test sends. */
+  async function twoMessages(inbox: string, day: string) {
+    const file = textFile('late.txt', `stored before the change, ${inbox}`)
+    const sender = `sender-of-${inbox}`
+    const ids = []
+    for (let i = 0; i < 2; i++) {
+      ids.push(await deliver(inbox, `${day}T09:00:00Z`, { from: sender, files: [file] }))
+    }
+    return { ids, subject: { inbox, sender, md5: await md5(file.bytes) } }
+  }
+
+  const BOTH = { inbox: 2, domain: 2, sender: 2, attachment: 2 }
+  const NONE = { inbox: 0, domain: 0, sender: 0, attachment: 0 }
+
+  it('stops counting an inbox reserved after its mail arrived, and counts it again once released', async () => {
+    const { subject } = await twoMessages('later@reserved-later.test', '2026-05-01')
+    expect(await counts('2026-05-01', subject)).toEqual(BOTH)
+    const account = await createAccount()
+    await reserve(subject.inbox, account.apiKey)
+    expect(await counts('2026-05-01', subject)).toEqual(NONE)
+    await json(`/api/addresses/${subject.inbox}`, { method: 'DELETE', headers: account.headers })
+    expect(await counts('2026-05-01', subject)).toEqual(BOTH)
+  })
+
+  it('stops counting a domain claimed after its mail arrived, and counts it again once released', async () => {
+    const { subject } = await twoMessages('anyone@claimed-later.test', '2026-05-02')
+    expect(await counts('2026-05-02', subject)).toEqual(BOTH)
+    const account = await createAccount()
+    await json('/internal/admin/domains', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ domain: 'claimed-later.test', account: account.id }),
+    })
+    expect(await counts('2026-05-02', subject)).toEqual(NONE)
+    await json('/internal/admin/domains/claimed-later.test', { method: 'DELETE', headers: ADMIN })
+    expect(await counts('2026-05-02', subject)).toEqual(BOTH)
+  })
+
+  it('stops counting a message starred later, and counts it again once unstarred', async () => {
+    const { ids, subject } = await twoMessages('starred@starred-later.test', '2026-05-03')
+    const account = await createAccount()
+    await star(subject.inbox, ids[0], account.apiKey)
+    expect(await counts('2026-05-03', subject)).toEqual({
+      inbox: 1,
+      domain: 1,
+      sender: 1,
+      attachment: 1,
+    })
+    await star(subject.inbox, ids[0], account.apiKey)
+    expect(await counts('2026-05-03', subject)).toEqual(BOTH)
+  })
+
+  it('stops counting deleted messages', async () => {
+    const { ids, subject } = await twoMessages('deleted@deleted-later.test', '2026-05-04')
+    await json(`/api/addresses/${subject.inbox}/messages/${ids[0]}`, { method: 'DELETE' })
+    expect(await counts('2026-05-04', subject)).toEqual({
+      inbox: 1,
+      domain: 1,
+      sender: 1,
+      attachment: 1,
+    })
+    await call(`/api/addresses/${subject.inbox}/messages`, { method: 'DELETE' })
+    expect(await counts('2026-05-04', subject)).toEqual(NONE)
+  })
+})
+
 describe('GET /api/mailstats/blacklist', () => {
   it('lists deny-listed domains and IPs; checks one with 200 or 404', async () => {
     for (const entry of ['spam.example', '192.0.2.7']) {

@@ -10,8 +10,8 @@ const released = { packKey: messages.packKey, attachments: messages.attachments 
 
 /** Deletes up to `limit` public messages received before `cutoff`, oldest first. */
 export function deleteExpiredPublicMessages(db: Database, cutoff: Date, limit: number) {
-  // Walks messages_received_idx from the oldest row, so a run reads what it deletes (plus old
-  // private mail, which stays), never the whole table.
+  // Walks messages_public_received_idx from the oldest entry: a run reads only what it
+  // deletes, never the old private mail that stays.
   const expired = db
     .select({ id: messages.id })
     .from(messages)
