@@ -24,6 +24,34 @@ import { AccountPage, ErrorPage, HomePage, InboxPage, LoginPage, MessagePage } f
  */
 export const webRoutes = new Hono<AppEnv>()
 
+const EMAIL = pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com')
+const MESSAGE_ID = pathParam('messageId', 'The message id')
+
+/** The OpenAPI description of a page (pages are routes too, so the reference lists them). */
+function page(
+  summary: string,
+  description: string,
+  options: { parameters?: (typeof EMAIL)[]; private?: boolean; example?: string } = {},
+) {
+  const privacy = options.private
+    ? ' A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.'
+    : ''
+  return describe({
+    tag: 'Web pages',
+    access: 'page',
+    summary,
+    description: description + privacy,
+    parameters: options.parameters,
+    responses: {
+      200: media(
+        'text/html',
+        'The page',
+        options.example ?? '<!DOCTYPE html><html lang="en">…</html>',
+      ),
+    },
+  })
+}
+
 /** How many messages the inbox page lists; newer ones arrive over the live feed. */
 const INBOX_PAGE_SIZE = 100
 
@@ -84,13 +112,7 @@ webRoutes.onError((error, c) => {
 
 webRoutes.get(
   '/',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Home page',
-    description: 'What the service is, a box to open any inbox, and a link to these docs.',
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
-  }),
+  page('Home page', 'What the service is, a box to open any inbox, and a link to these docs.'),
   (c) => {
     const domains = (c.env.ACCEPTED_DOMAINS ?? '')
       .split(',')
@@ -103,14 +125,10 @@ webRoutes.get(
 /** The home page's form: `/inbox?email=` to the inbox's own URL. */
 webRoutes.get(
   '/inbox',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Open an inbox (home page form)',
-    description:
-      'Redirects (303) `?email=` to `/inbox/:email`; an invalid address gets a 400 HTML page.',
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
-  }),
+  page(
+    'Open an inbox (home page form)',
+    'Redirects (303) `?email=` to `/inbox/:email`; an invalid address gets a 400 HTML page.',
+  ),
   (c) => {
     const inbox = inboxParam(c.req.query('email') ?? '')
     return c.redirect(inboxUrl(inbox), 303)
@@ -119,14 +137,10 @@ webRoutes.get(
 
 webRoutes.get(
   '/login',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Sign-in page',
-    description:
-      'Username and API key; the form posts to `/api/auth/login` and goes on to `?next=` (a path on this site).',
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
-  }),
+  page(
+    'Sign-in page',
+    'Username and API key; the form posts to `/api/auth/login` and goes on to `?next=` (a path on this site).',
+  ),
   (c) => {
     const next = c.req.query('next') ?? '/account'
     // Only a path on this site: an open redirect would make the login page a phishing tool.
@@ -137,14 +151,10 @@ webRoutes.get(
 
 webRoutes.get(
   '/account',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Account page',
-    description:
-      'Credits, private addresses (reserve, release, forwarding settings) and a new API key. Without a session, a 303 to `/login`.',
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
-  }),
+  page(
+    'Account page',
+    'Credits, private addresses (reserve, release, forwarding settings) and a new API key. Without a session, a 303 to `/login`.',
+  ),
   async (c) => {
     const account = c.get('account')
     if (!account) return c.redirect('/login?next=/account', 303)
@@ -159,16 +169,9 @@ webRoutes.get(
 
 webRoutes.get(
   '/inbox/:email',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Inbox page',
-    description:
-      'The inbox, newest first; new mail appears live over `/incoming-messages`. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.',
-    parameters: [
-      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
-    ],
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
+  page('Inbox page', 'The inbox, newest first; new mail appears live over `/incoming-messages`.', {
+    parameters: [EMAIL],
+    private: true,
   }),
   async (c) => {
     const db = database(c.env.DB)
@@ -186,18 +189,11 @@ webRoutes.get(
 
 webRoutes.get(
   '/inbox/:email/:messageId',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: 'Message page',
-    description:
-      'The message with tabs for HTML (sandboxed frame), text, headers, raw source and attachments; star, read and delete buttons. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.',
-    parameters: [
-      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
-      pathParam('messageId', 'The message id'),
-    ],
-    responses: { 200: media('text/html', 'The page', '<!DOCTYPE html><html lang="en">…</html>') },
-  }),
+  page(
+    'Message page',
+    'The message with tabs for HTML (sandboxed frame), text, headers, raw source and attachments; star, read and delete buttons.',
+    { parameters: [EMAIL, MESSAGE_ID], private: true },
+  ),
   async (c) => {
     const db = database(c.env.DB)
     const { access, message } = await visibleMessage(
@@ -233,18 +229,11 @@ webRoutes.get(
  */
 webRoutes.get(
   '/inbox/:email/:messageId/html',
-  describe({
-    tag: 'Web pages',
-    access: 'page',
-    summary: "The message page's HTML frame",
-    description:
-      "The message HTML without scripts, handlers, frames or forms, inline images as data: URIs, under a CSP with `sandbox` and `default-src 'none'`. A private inbox answers 401 with an HTML page (and a sign-in link) to anyone but its owner.",
-    parameters: [
-      pathParam('email', 'The inbox address', { type: 'string' }, 'someone@example.com'),
-      pathParam('messageId', 'The message id'),
-    ],
-    responses: { 200: media('text/html', 'The page', '<p>Hello</p>') },
-  }),
+  page(
+    "The message page's HTML frame",
+    "The message HTML without scripts, handlers, frames or forms, inline images as data: URIs, under a CSP with `sandbox` and `default-src 'none'`.",
+    { parameters: [EMAIL, MESSAGE_ID], private: true, example: '<p>Hello</p>' },
+  ),
   async (c) => {
     const db = database(c.env.DB)
     const { message } = await visibleMessage(
