@@ -47,13 +47,13 @@ export const INGEST_BATCH_MAX_MESSAGES = 50
 export const INGEST_BATCH_MAX_BYTES = 8 * 1024 * 1024
 
 /** Batches in flight at once; further messages wait and go together in the next batch. */
-export const INGEST_BATCHES_IN_FLIGHT = 2
+export const INGEST_BATCHES_IN_FLIGHT = 4
 
 /**
  * While a batch is out, a new message waits this long for others to share its request: a
  * request costs the Worker the same round trips for one message as for fifty.
  */
-export const INGEST_BATCH_GATHER_MS = 20
+export const INGEST_BATCH_GATHER_MS = 5
 
 /** ...or until this many are waiting, which already make a batch worth sending. */
-export const INGEST_BATCH_GATHER_MESSAGES = 50
+export const INGEST_BATCH_GATHER_MESSAGES = 10
