@@ -286,3 +286,16 @@ export const outboundMessages = sqliteTable(
   },
   (t) => [index('outbound_messages_account_created_idx').on(t.account, t.created)],
 )
+
+/**
+ * Public inboxes someone follows live: the RealtimeHub of the inbox writes how many sockets it
+ * holds before it tells a new socket it is listening, and again when one closes. Ingest reads
+ * this in the D1 batch it already makes, so mail to the many inboxes nobody watches costs no
+ * Durable Object request. A stale row (a hub gone without its close events) only costs an
+ * unneeded publish.
+ */
+export const liveInboxes = sqliteTable('live_inboxes', {
+  inbox: text('inbox').primaryKey(),
+  sockets: integer('sockets').notNull(),
+  updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+})

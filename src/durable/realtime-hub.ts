@@ -1,4 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
+import { database } from '../db/client'
+import { recordLiveSockets } from '../db/queries/live-inboxes'
 import { messageJson, headersObject, type MessageRow } from '../db/queries/messages'
 import { MAX_WS_FRAME_BYTES, WS_HEARTBEAT_INTERVAL_MS } from '../limits'
 import { fullMessageJson } from '../mail/message-json'
@@ -50,6 +52,21 @@ export class RealtimeHub extends DurableObject<Env> {
     }
     const subscription = JSON.parse(header) as Subscription
     const { 0: client, 1: server } = new WebSocketPair()
+    if (subscription.account === null) {
+      // Public feed: ingest publishes only to inboxes listed as watched, so the listing must
+      // be in D1 before the client hears "Listening" and starts sending mail.
+      try {
+        await this.recordPublicSockets(subscription, this.publicSockets() + 1)
+      } catch (error) {
+        console.error(`realtime: recording a live inbox failed: ${(error as Error).message}`)
+        server.accept()
+        server.send(
+          JSON.stringify({ status: 503, error: 'Service Unavailable', message: 'Try again.' }),
+        )
+        server.close(4503, 'Service Unavailable')
+        return new Response(null, { status: 101, webSocket: client })
+      }
+    }
     this.ctx.acceptWebSocket(server)
     server.serializeAttachment(subscription)
     this.sessions.set(server, subscription)
@@ -155,8 +172,28 @@ export class RealtimeHub extends DurableObject<Env> {
     }
   }
 
+  /** Public sockets held here: a public hub serves one inbox (src/mail/realtime.ts). */
+  private publicSockets(): number {
+    return [...this.sessions.values()].filter((subscription) => subscription.account === null)
+      .length
+  }
+
+  private async recordPublicSockets(subscription: Subscription, sockets: number) {
+    const [inbox] = subscription.addresses
+    await recordLiveSockets(database(this.env.DB), inbox, sockets)
+  }
+
   private drop(socket: WebSocket, code: number, reason: string) {
+    const subscription = this.sessions.get(socket)
     this.sessions.delete(socket)
+    if (subscription?.account === null) {
+      // A count left too high only costs ingest an unneeded publish, never a lost frame.
+      this.ctx.waitUntil(
+        this.recordPublicSockets(subscription, this.publicSockets()).catch((error) =>
+          console.error(`realtime: recording a closed socket failed: ${(error as Error).message}`),
+        ),
+      )
+    }
     try {
       // Completes the closing handshake; throws if the socket is already closed.
       socket.close(code === 1000 || (code >= 3000 && code < 5000) ? code : 1000, reason)

@@ -7,6 +7,7 @@ import {
   type DeliveryKind,
   type NewDelivery,
 } from '../db/queries/deliveries'
+import { watchedInboxes } from '../db/queries/live-inboxes'
 import type { MessageRow } from '../db/queries/messages'
 import { isPublicMessage } from '../db/queries/privacy'
 import { domains, messages, privateAddresses } from '../db/schema'
@@ -48,7 +49,7 @@ export async function notifyStored(
   if (stored.length === 0) return summary
   try {
     const db = database(env.DB)
-    const { rows, reserved, owned } = await loadStored(db, stored)
+    const { rows, reserved, owned, watched } = await loadStored(db, stored)
     const addressOf = new Map(reserved.map((address) => [address.email, address]))
     const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
 
@@ -60,7 +61,8 @@ export async function notifyStored(
     const jobs: NewDelivery[] = []
     for (const { message, isPublic } of rows) {
       if (isPublic) {
-        publishTo(inboxShard(message.inbox), message)
+        // Most public mail is never watched live: only inboxes with sockets cost a DO request.
+        if (watched.has(message.inbox)) publishTo(inboxShard(message.inbox), message)
         continue
       }
       const address = addressOf.get(message.inbox)
@@ -107,13 +109,13 @@ export async function notifyStored(
 }
 
 /**
- * The stored rows still present, each with its privacy as of now, and the reservations and
- * domain owners of their inboxes: one D1 batch per 30 messages, all sent at once, since this
+ * The stored rows still present, each with its privacy as of now, the reservations and
+ * domain owners of their inboxes, and which of them someone follows live: one D1 batch per 30 messages, all sent at once, since this
  * runs on every ingest before the acknowledgement and its latency is the live feed's.
  */
 async function loadStored(db: Database, stored: StoredMessage[]) {
-  // Three lists of bound parameters per chunk stay under D1's 100.
-  const chunk = Math.floor((D1_MAX_BOUND_PARAMS - 1) / 3)
+  // Four lists of bound parameters per chunk stay under D1's 100.
+  const chunk = Math.floor((D1_MAX_BOUND_PARAMS - 1) / 4)
   const parts: StoredMessage[][] = []
   for (let i = 0; i < stored.length; i += chunk) parts.push(stored.slice(i, i + chunk))
   const results = await Promise.all(
@@ -139,6 +141,7 @@ async function loadStored(db: Database, stored: StoredMessage[]) {
           .select({ domain: domains.domain, owner: domains.owner })
           .from(domains)
           .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
+        watchedInboxes(db, inboxes),
       ])
     }),
   )
@@ -146,6 +149,7 @@ async function loadStored(db: Database, stored: StoredMessage[]) {
     rows: results.flatMap(([found]) => found),
     reserved: results.flatMap(([, addresses]) => addresses),
     owned: results.flatMap(([, , domainRows]) => domainRows),
+    watched: new Set(results.flatMap(([, , , live]) => live.map((row) => row.inbox))),
   }
 }
 
