@@ -16,10 +16,11 @@ import { domainOf, normalizeAddress } from './address'
 // account's.
 //
 // Public feed: one hub per inbox. Public mail goes to arbitrary addresses with no owner to
-// group by; a hub per inbox spreads popular inboxes over separate objects, and a hub that no
-// one listens to costs nothing (publishing to it does not read R2). The price is one inbox
-// per public socket, which is what an inbox web page shows; open one socket per inbox to
-// watch several.
+// group by; a hub per inbox spreads popular inboxes over separate objects, and an inbox no
+// one listens to costs nothing: each hub lists its socket count in D1 (live_inboxes), and
+// ingest publishes only to listed inboxes, reading the list in the D1 batch it makes anyway.
+// The price is one inbox per public socket, which is what an inbox web page shows; open one
+// socket per inbox to watch several.
 
 export const accountShard = (accountId: string) => `account:${accountId}`
 export const inboxShard = (inbox: string) => `inbox:${inbox}`
