@@ -342,15 +342,16 @@ function headerEnd(text: string): { end: number; newline: string } {
   return { end: text.length, newline: '\r\n' }
 }
 
-/** Removes every Received: field (with its folded lines) from a raw message's header. */
-function withoutReceived(raw: Uint8Array): Uint8Array {
+/** Removes every `name:` field (with its folded lines) from a raw message's header. */
+function withoutField(raw: Uint8Array, name: string): Uint8Array {
   // latin1 maps each byte to one character, so the bytes survive the round trip untouched.
   const text = new TextDecoder('latin1').decode(raw)
   const { end } = headerEnd(text)
+  const field = new RegExp(`^${name}:`, 'i')
   const kept = text
     .slice(0, end)
     .split(/(?<=\n)(?![ \t])/)
-    .filter((field) => !/^received:/i.test(field))
+    .filter((line) => !field.test(line))
     .join('')
   return Uint8Array.from(kept + text.slice(end), (char) => char.charCodeAt(0))
 }
@@ -370,7 +371,7 @@ function prepend(raw: Uint8Array, fields: string[]): Uint8Array {
  * A `raw` send: the message is delivered as given. Its From header is the sender; the
  * recipients are the envelope's when the SMTP bridge passes one (RCPT TO is what SMTP
  * means), else the To, Cc and Bcc headers. Like a submission server (RFC 6409 8.2, 8.3) it
- * adds Message-ID and Date when the message has none.
+ * adds Message-ID and Date when the message has none, and it drops the Bcc field.
  */
 export async function prepareRawMessage(request: RawRequest, now = new Date()) {
   let bytes: Uint8Array
@@ -420,7 +421,10 @@ export async function prepareRawMessage(request: RawRequest, now = new Date()) {
     added.push(`Message-ID: ${messageId}`)
   }
   if (!hasHeader('date')) added.push(`Date: ${rfc5322Date(now)}`)
-  const raw = prepend(bytes, added)
+  // Blind copies stay blind: the Bcc field is removed before delivery (RFC 5322 3.6.3), so no
+  // recipient, To, Cc or Bcc, sees who else was copied.
+  const withoutBcc = hasHeader('bcc') ? withoutField(bytes, 'bcc') : bytes
+  const raw = prepend(withoutBcc, added)
   return {
     from: headerFrom,
     envelopeFrom,
@@ -428,6 +432,6 @@ export async function prepareRawMessage(request: RawRequest, now = new Date()) {
     subject: parsed.subject,
     messageId,
     raw,
-    relayRaw: withoutReceived(raw),
+    relayRaw: withoutField(raw, 'received'),
   } satisfies OutboundMessage
 }

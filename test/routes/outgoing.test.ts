@@ -402,6 +402,23 @@ describe('POST /api/outgoing-messages', () => {
       expect(headers['message-id']).toBe(result.messageId)
     })
 
+    it('delivers to Bcc recipients without the Bcc field, so no one sees who was copied', async () => {
+      const me = await sender(5)
+      const to = inbox('visible')
+      const hidden = inbox('blind')
+      const raw =
+        `From: ${me.address}\r\nTo: ${to}\r\nBcc: Secret\r\n  <${hidden}>\r\n` +
+        'Subject: bcc\r\nMessage-ID: <bcc@x.test>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n'
+      const result = await sent(me.apiKey, { raw })
+      expect(result.to).toEqual([to, hidden])
+      for (const [address, { _id }] of [to, hidden].map(
+        (a, i) => [a, result.recipients[i]] as const,
+      )) {
+        const stored = await (await call(`/api/raw/${address}/${_id}`)).text()
+        expect(stored).toBe(raw.replace(`Bcc: Secret\r\n  <${hidden}>\r\n`, ''))
+      }
+    })
+
     it('checks the raw From domain and caps the recipients', async () => {
       const me = await sender(5)
       const spoofed = await send(me.apiKey, {
