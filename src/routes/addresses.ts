@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
 import { z } from 'zod'
@@ -240,6 +240,43 @@ addressExtrasRoutes.put(
     "The seed's path for PUT /api/addresses/{email}: the same body and answer.",
   ),
   updateSettings,
+)
+
+/**
+ * `POST /api/addresses/:email/webhook-secret`: replaces the key that signs the address's
+ * webhook requests, for when it leaked. Deliveries made from then on (retries included) are
+ * signed with the new key. Not a Mailsac route: Mailsac does not sign webhooks.
+ */
+addressesRoutes.post(
+  '/:email/webhook-secret',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Rotate the webhook signing key',
+    description:
+      'A new `webhookSecret` for the address; webhook requests are signed with it from now on, retries included. Not a Mailsac route.',
+    responses: { 200: json(Address, 'The address with its new webhookSecret') },
+    failures: {
+      400: 'This address is not reserved.',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    const [updated] = await db
+      .update(privateAddresses)
+      .set({ webhookSecret: newWebhookSecret(), updated: new Date() })
+      .where(and(eq(privateAddresses.email, email), eq(privateAddresses.owner, account.id)))
+      .returning()
+    if (updated) return c.json(addressJson(updated))
+    const address = await findPrivateAddress(db, email)
+    fail(
+      address ? 401 : 400,
+      address ? 'This address is owned by another account.' : 'This address is not reserved.',
+    )
+  },
 )
 
 const deleteQuery = z.object({ deleteAddressMessages: z.enum(['true', 'false']).optional() })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
+import { call, createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
 
 describe('private addresses', () => {
   it('reserves (200), refuses a second reservation by the owner (400) and another account (401)', async () => {
@@ -100,5 +100,43 @@ describe('private addresses', () => {
     expect(
       await json('/api/addresses/later@reserve.test/messages', { headers: owner.headers }),
     ).toHaveLength(1)
+  })
+})
+
+describe('POST /api/addresses/:email/webhook-secret', () => {
+  it('replaces the signing key for the owner only', async () => {
+    const owner = await createAccount()
+    const other = await createAccount()
+    const email = 'rotate-secret@example.com'
+    await reserve(email, owner.apiKey)
+    const configured = await json(`/api/addresses/${email}`, {
+      method: 'PUT',
+      headers: { ...owner.headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ webhook: 'https://receiver.example.com/mail' }),
+    })
+    const rotated = await json(`/api/addresses/${email}/webhook-secret`, {
+      method: 'POST',
+      headers: owner.headers,
+    })
+    expect(rotated.webhookSecret).toMatch(/^whsec_[A-Za-z0-9]{43}$/)
+    expect(rotated.webhookSecret).not.toBe(configured.webhookSecret)
+    expect((await json(`/api/addresses/${email}`, { headers: owner.headers })).webhookSecret).toBe(
+      rotated.webhookSecret,
+    )
+
+    const stranger = await call(`/api/addresses/${email}/webhook-secret`, {
+      method: 'POST',
+      headers: other.headers,
+    })
+    expect(stranger.status).toBe(401)
+    const unreserved = await call('/api/addresses/nobody-reserved@example.com/webhook-secret', {
+      method: 'POST',
+      headers: owner.headers,
+    })
+    expect(unreserved.status).toBe(400)
+    // The refusals changed nothing.
+    expect((await json(`/api/addresses/${email}`, { headers: owner.headers })).webhookSecret).toBe(
+      rotated.webhookSecret,
+    )
   })
 })

@@ -135,6 +135,7 @@ const TABLE: Record<string, Entry> = {
   'GET /api/addresses/:email/webhook-deliveries': { kind: 'account' },
   'GET /incoming-messages': { kind: 'websocket' },
   'POST /api/me/api-key': { kind: 'account' },
+  'POST /api/addresses/:email/webhook-secret': { kind: 'account' },
   'GET /': { kind: 'page' },
   'GET /login': { kind: 'page' },
   'GET /account': { kind: 'page' },
