@@ -107,4 +107,16 @@ list.addEventListener('click', async (event) => {
   }
 })
 
-connect()
+root.querySelector('[data-action="delete-all"]').addEventListener('click', async () => {
+  if (!confirm(`Delete every unstarred message in ${inbox}?`)) return
+  try {
+    await api(`/api/addresses/${encodeURIComponent(inbox)}/messages`, { method: 'DELETE' })
+    location.reload()
+  } catch (err) {
+    alert(err.message)
+  }
+})
+
+// Older pages (?until=) stay as they are; only the newest is kept current.
+if (root.dataset.feed !== 'none') connect()
+else document.body.dataset.live = 'none'

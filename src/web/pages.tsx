@@ -49,15 +49,24 @@ export function LoginPage(props: Viewer & { next: string }) {
 }
 
 export function InboxPage(
-  props: Viewer & { inbox: string; owner: string | null; messages: MessageRow[] },
+  props: Viewer & {
+    inbox: string
+    owner: string | null
+    messages: MessageRow[]
+    /** When older mail may follow: the `until` of the next page. */
+    older?: string
+    /** The newest page, which the live feed keeps current. */
+    isNewest: boolean
+  },
 ) {
   const isPrivate = props.owner !== null
+  const feed = !props.isNewest ? 'none' : isPrivate ? 'session' : 'public'
   return (
     <Layout title={props.inbox} {...props} scripts={['inbox.js']}>
       <div
         class="inbox"
         data-inbox={props.inbox}
-        data-feed={isPrivate ? 'session' : 'public'}
+        data-feed={feed}
         data-can-star={props.account ? '1' : '0'}
       >
         <div class="title">
@@ -65,9 +74,16 @@ export function InboxPage(
           <span class={isPrivate ? 'badge private' : 'badge'}>
             {isPrivate ? 'Private' : 'Public'}
           </span>
-          <span class="live" data-state="connecting" aria-live="polite">
-            connecting…
-          </span>
+          {props.isNewest ? (
+            <span class="live" data-state="connecting" aria-live="polite">
+              connecting…
+            </span>
+          ) : (
+            <a href={inboxUrl(props.inbox)}>Newest mail</a>
+          )}
+          <button type="button" class="danger" data-action="delete-all">
+            Delete all unstarred
+          </button>
         </div>
         <p class="empty muted" hidden={props.messages.length > 0}>
           No mail yet. Send a message to {props.inbox}: it appears here as soon as it arrives.
@@ -77,6 +93,16 @@ export function InboxPage(
             <MessageItem inbox={props.inbox} message={message} canStar={!!props.account} />
           ))}
         </ul>
+        {props.older ? (
+          <p>
+            <a
+              class="button"
+              href={`${inboxUrl(props.inbox)}?until=${encodeURIComponent(props.older)}`}
+            >
+              Older messages
+            </a>
+          </p>
+        ) : null}
       </div>
     </Layout>
   )

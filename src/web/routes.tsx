@@ -10,7 +10,9 @@ import { inboxParam, visibleMessage, withInboxAccess } from '../mail/policy'
 import { sanitizeHtml } from '../mail/sanitize'
 import { readContent, readRaw } from '../mail/storage'
 import type { AppEnv } from '../types'
+import { z } from 'zod'
 import { mailsacKeyAuth } from '../auth'
+import { validate } from '../validation'
 import { describe, media, pathParam } from '../openapi/describe'
 import { inboxUrl } from './layout'
 import { AccountPage, ErrorPage, HomePage, InboxPage, LoginPage, MessagePage } from './pages'
@@ -169,20 +171,36 @@ webRoutes.get(
 
 webRoutes.get(
   '/inbox/:email',
-  page('Inbox page', 'The inbox, newest first; new mail appears live over `/incoming-messages`.', {
-    parameters: [EMAIL],
-    private: true,
-  }),
+  page(
+    'Inbox page',
+    'The inbox, newest first (100 a page; `?until=` starts at older mail); new mail appears live over `/incoming-messages`.',
+    {
+      parameters: [EMAIL],
+      private: true,
+    },
+  ),
+  validate('query', z.object({ until: z.coerce.date().optional() })),
   async (c) => {
     const db = database(c.env.DB)
+    const { until } = c.req.valid('query')
     const { access, result } = await withInboxAccess(
       db,
       c.req.param('email'),
       c.get('account'),
-      (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, { limit: INBOX_PAGE_SIZE }),
+      (inbox, viewerId) =>
+        listInboxMessages(db, inbox, viewerId, { limit: INBOX_PAGE_SIZE, until }),
     )
+    // A full page may have older mail behind it: link to the page that starts there.
+    const last = result.length === INBOX_PAGE_SIZE ? result[result.length - 1] : undefined
     return c.html(
-      <InboxPage {...viewer(c)} inbox={access.inbox} owner={access.owner} messages={result} />,
+      <InboxPage
+        {...viewer(c)}
+        inbox={access.inbox}
+        owner={access.owner}
+        messages={result}
+        older={last?.received.toISOString()}
+        isNewest={until === undefined}
+      />,
     )
   },
 )

@@ -155,3 +155,25 @@ describe('pages', () => {
     expect(bad.headers.get('content-type')).toContain('text/html')
   })
 })
+
+describe('the inbox page', () => {
+  it('pages older mail with ?until= and keeps only the newest page live', async () => {
+    const inbox = 'web-pages@example.com'
+    const raws = Array.from({ length: 101 }, (_, i) =>
+      simpleMessage({ to: inbox, subject: `Message ${i}` }),
+    )
+    for (const raw of raws) await ingest(raw, [inbox])
+    const newest = await (await call(`/inbox/${inbox}`)).text()
+    expect(newest).toContain('data-feed="public"')
+    expect(newest.match(/class="message( unread)?"/g)).toHaveLength(100)
+    const older = /href="(\/inbox\/[^"]+\?until=[^"]+)"/.exec(newest)?.[1]
+    expect(older).toBeDefined()
+    const rest = await (await call((older as string).replace(/&amp;/g, '&'))).text()
+    expect(rest).toContain('data-feed="none"')
+    expect(rest.match(/class="message( unread)?"/g)).toHaveLength(1)
+    expect(rest).toContain('Message 0')
+    const bad = await call(`/inbox/${inbox}?until=not-a-date`)
+    expect(bad.status).toBe(400)
+    expect(bad.headers.get('content-type')).toContain('text/html')
+  })
+})

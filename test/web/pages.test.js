@@ -126,6 +126,25 @@ describe('inbox page', () => {
   })
 })
 
+describe('inbox page buttons', () => {
+  it('deletes every unstarred message with "Delete all unstarred"', async () => {
+    const inbox = address('clear')
+    await ingest(inbox, { subject: 'First' })
+    await ingest(inbox, { subject: 'Second' })
+    const page = await browser.newPage()
+    await page.goto(`${web.url}/inbox/${inbox}`)
+    expect(await page.locator('.message').count()).toBe(2)
+    page.once('dialog', (dialog) => dialog.accept())
+    await page.click('[data-action="delete-all"]')
+    await expect.poll(() => page.locator('.message').count()).toBe(0)
+    const count = await fetch(`${web.url}/api/addresses/${inbox}/message-count`).then((r) =>
+      r.json(),
+    )
+    expect(count.count).toBe(0)
+    await page.close()
+  })
+})
+
 describe('message page', () => {
   it('renders the HTML tab in a sandboxed frame and the text tab', async () => {
     const inbox = address('view')
