@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { database } from './db/client'
@@ -26,6 +27,12 @@ async function keyFromJsonBody(request: Request): Promise<string | undefined> {
 /** The cookie of a web session (POST /api/auth/login). */
 export const SESSION_COOKIE = 'mailsac_session'
 
+/** The live web session the request's cookie names, with its account; null without one. */
+export async function sessionFromCookie(c: Context<AppEnv>) {
+  const token = getCookie(c, SESSION_COOKIE)
+  return token ? findSession(database(c.env.DB), token) : null
+}
+
 /** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
 export const CSRF_HEADER = 'X-CSRF-Token'
 
@@ -45,8 +52,7 @@ export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } 
       c.req.query('_mailsacKey') ??
       (await keyFromJsonBody(c.req.raw))
     if (!apiKey) {
-      const token = getCookie(c, SESSION_COOKIE)
-      const session = token ? await findSession(database(c.env.DB), token) : null
+      const session = await sessionFromCookie(c)
       const safe = c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS'
       if (
         session &&

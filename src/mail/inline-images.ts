@@ -1,5 +1,11 @@
-import type { MessageAttachmentRow } from '../db/queries/messages'
-import { attachmentKey } from './storage'
+import type { Database } from '../db/client'
+import {
+  findMessageAttachments,
+  type MessageAttachmentRow,
+  type MessageRow,
+} from '../db/queries/messages'
+import { sanitizeHtml } from './sanitize'
+import { attachmentKey, readContent } from './storage'
 
 /** Inline images above this size are left as cid: references rather than bloat the page. */
 const MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024
@@ -50,4 +56,22 @@ export async function inlineCidImages(
     })
     .transform(new Response(html))
     .text()
+}
+
+/**
+ * A message's HTML, standing alone (inline images as data: URIs): `dirty` as sent (/api/dirty)
+ * or `display`, sanitized for the web page's HTML tab.
+ */
+export async function standaloneHtml(
+  db: Database,
+  bucket: R2Bucket,
+  message: MessageRow,
+  form: 'dirty' | 'display',
+): Promise<string> {
+  const [content, attachments] = await Promise.all([
+    readContent(bucket, message),
+    findMessageAttachments(db, message.id),
+  ])
+  const html = form === 'dirty' ? content.html : await sanitizeHtml(content.html, 'display')
+  return inlineCidImages(html, attachments, bucket)
 }

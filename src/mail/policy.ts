@@ -1,9 +1,11 @@
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
-import type { Database } from '../db/client'
+import type { Context } from 'hono'
+import { database, type Database } from '../db/client'
 import type { Account } from '../db/queries/accounts'
 import { findInboxOwner, inboxOwnerQueries, ownerFromRows } from '../db/queries/addresses'
 import { findMessage, type MessageRow } from '../db/queries/messages'
 import { fail } from '../errors'
+import type { AppEnv } from '../types'
 import { normalizeAddress } from './address'
 
 export type InboxAccess = { inbox: string; owner: string | null; viewerId: string | null }
@@ -72,4 +74,15 @@ export async function visibleMessage(
   const hidden = message && !access.owner && message.savedBy && message.savedBy !== access.viewerId
   if (!message || hidden) fail(404, 'Message not found.')
   return { access, message }
+}
+
+/**
+ * The message a route names with `:email` and `:messageId`, if its caller may see it (the
+ * REST message and content routes and the message web pages all open it this way).
+ */
+export async function requestedMessage(c: Context<AppEnv>) {
+  const db = database(c.env.DB)
+  const email = c.req.param('email') as string
+  const messageId = c.req.param('messageId') as string
+  return { db, ...(await visibleMessage(db, email, c.get('account'), messageId)) }
 }

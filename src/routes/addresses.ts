@@ -11,6 +11,7 @@ import {
   findPrivateAddress,
   findInboxOwner,
   insertPrivateAddress,
+  listPrivateAddresses,
   type PrivateAddress,
 } from '../db/queries/addresses'
 import { deleteAllInboxMessages } from '../db/queries/messages'
@@ -53,11 +54,7 @@ addressesRoutes.get(
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const rows = await database(c.env.DB)
-      .select()
-      .from(privateAddresses)
-      .where(eq(privateAddresses.owner, account.id))
-      .orderBy(privateAddresses.email)
+    const rows = await listPrivateAddresses(database(c.env.DB), account.id)
     return c.json(rows.map(addressJson))
   },
 )

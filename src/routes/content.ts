@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono'
 import { database } from '../db/client'
-import { findMessageAttachments, headersObject } from '../db/queries/messages'
+import { headersObject } from '../db/queries/messages'
 import { fail } from '../errors'
-import { inlineCidImages } from '../mail/inline-images'
-import { visibleMessage } from '../mail/policy'
+import { standaloneHtml } from '../mail/inline-images'
+import { requestedMessage } from '../mail/policy'
 import { readContent, readRaw } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { downloadQuery, validate } from '../validation'
@@ -12,13 +12,6 @@ import { HeadersObject } from '../openapi/schemas'
 
 /** The seed's per-representation routes: `/api/{headers,body,dirty,text,raw}/:email/:messageId`. */
 export const contentRoutes = new Hono<AppEnv>()
-
-async function accessibleMessage(c: Context<AppEnv>) {
-  const db = database(c.env.DB)
-  const email = c.req.param('email') as string
-  const messageId = c.req.param('messageId') as string
-  return { db, ...(await visibleMessage(db, email, c.get('account'), messageId)) }
-}
 
 /** `?download=1` makes browsers save the file instead of showing it (seed). */
 function downloadHeaders(c: Context<AppEnv>, filename: string): Record<string, string> {
@@ -39,7 +32,7 @@ contentRoutes.get(
   }),
   validate('query', downloadQuery),
   async (c) => {
-    const { message } = await accessibleMessage(c)
+    const { message } = await requestedMessage(c)
     const headers = downloadHeaders(c, `${message.id}-headers.json`)
     for (const [name, value] of Object.entries(headers)) c.header(name, value)
     return c.json(headersObject(message.headers))
@@ -59,7 +52,7 @@ contentRoutes.get(
   }),
   validate('query', downloadQuery),
   async (c) => {
-    const { message } = await accessibleMessage(c)
+    const { message } = await requestedMessage(c)
     const content = await readContent(c.env.MAIL, message)
     return c.body(content.body, 200, {
       'Content-Type': 'text/html; charset=utf-8',
@@ -85,12 +78,8 @@ contentRoutes.get(
   }),
   validate('query', downloadQuery),
   async (c) => {
-    const { db, message } = await accessibleMessage(c)
-    const [content, attachments] = await Promise.all([
-      readContent(c.env.MAIL, message),
-      findMessageAttachments(db, message.id),
-    ])
-    const html = await inlineCidImages(content.html, attachments, c.env.MAIL)
+    const { db, message } = await requestedMessage(c)
+    const html = await standaloneHtml(db, c.env.MAIL, message, 'dirty')
     return c.body(html, 200, {
       'Content-Type': 'text/html; charset=utf-8',
       // The HTML is the sender's, unfiltered: a sandbox keeps its scripts off our origin.
@@ -112,7 +101,7 @@ contentRoutes.get(
   }),
   validate('query', downloadQuery),
   async (c) => {
-    const { message } = await accessibleMessage(c)
+    const { message } = await requestedMessage(c)
     const content = await readContent(c.env.MAIL, message)
     return c.body(content.text, 200, {
       'Content-Type': 'text/plain; charset=utf-8',
@@ -140,7 +129,7 @@ contentRoutes.get(
   }),
   validate('query', downloadQuery),
   async (c) => {
-    const { message } = await accessibleMessage(c)
+    const { message } = await requestedMessage(c)
     const raw = await readRaw(c.env.MAIL, message)
     if (!raw) fail(404, 'Message not found.')
     // The exact bytes received, whatever their charset: no charset is claimed.

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { z } from 'zod'
 import { accountOnly, requireAccount } from '../auth'
 import { database } from '../db/client'
@@ -15,7 +15,7 @@ import {
 import { touchRecents } from '../db/queries/account-stats'
 import { fail } from '../errors'
 import { fullMessageJson } from '../mail/message-json'
-import { inboxAccess, visibleMessage, withInboxAccess } from '../mail/policy'
+import { inboxAccess, requestedMessage, withInboxAccess } from '../mail/policy'
 import { attachmentKey, releaseStorage } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { pageQuery, validate } from '../validation'
@@ -36,14 +36,6 @@ import {
 
 /** Messages of an inbox: `/api/addresses/...` (seed paths plus the OpenAPI's modern ones). */
 export const messagesRoutes = new Hono<AppEnv>()
-
-/** The message named by `:email` and `:messageId`, if the caller may see it. */
-async function openMessage(c: Context<AppEnv>) {
-  const db = database(c.env.DB)
-  const email = c.req.param('email') as string
-  const messageId = c.req.param('messageId') as string
-  return { db, ...(await visibleMessage(db, email, c.get('account'), messageId)) }
-}
 
 // Registered before `/:email/messages` so "starred" is not read as an address.
 messagesRoutes.get(
@@ -138,7 +130,7 @@ messagesRoutes.get(
     failures: { 404: 'Message not found.' },
   }),
   async (c) => {
-    const { message } = await openMessage(c)
+    const { message } = await requestedMessage(c)
     return c.json(await fullMessageJson(c.env.MAIL, message))
   },
 )
@@ -153,7 +145,7 @@ messagesRoutes.delete(
     failures: { 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const released = await deleteMessage(db, access.inbox, message.id)
     await releaseStorage(db, c.env.MAIL, released)
     return c.json({ _id: message.id, inbox: access.inbox, message: 'Message was deleted.' })
@@ -173,7 +165,7 @@ messagesRoutes.put(
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const savedBy = message.savedBy ? null : account.id
     const updated = await updateMessage(db, access.inbox, message.id, { savedBy })
     if (!updated) fail(404, 'Message not found.')
@@ -207,7 +199,7 @@ messagesRoutes.get(
   }),
   validate('query', headersQuery),
   async (c) => {
-    const { message } = await openMessage(c)
+    const { message } = await requestedMessage(c)
     const format = c.req.valid('query').messageHeadersFormat
     if (format === 'json-ordered') {
       return c.json(message.headers.map(([name, value]) => ({ name, value })))
@@ -231,7 +223,7 @@ messagesRoutes.get(
     failures: { 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const attachments = await findMessageAttachments(db, message.id)
     return c.json(
       attachments.map((attachment) => ({
@@ -263,7 +255,7 @@ messagesRoutes.get(
     failures: { 404: 'Attachment not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const wanted = c.req.param('attachmentIdentifier')
     const bare = (value: string | null) => value?.replace(/^<|>$/g, '')
     // OpenAPI: the identifier may be the MD5, the content id (with or without <>) or the name.
@@ -295,7 +287,7 @@ messagesRoutes.put(
     failures: { 400: 'Invalid label: 1 to 100 characters.', 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const label = labelParam.safeParse(c.req.param('label'))
     if (!label.success) fail(400, 'Invalid label: 1 to 100 characters.')
     const labels = [...new Set([...message.labels, label.data])]
@@ -316,7 +308,7 @@ messagesRoutes.delete(
     failures: { 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     // Idempotent: removing a label the message does not carry leaves it as it is.
     const label = c.req.param('label')
     const labels = message.labels.filter((existing) => existing !== label)
@@ -338,7 +330,7 @@ messagesRoutes.put(
     failures: { 400: 'Invalid folder: one of inbox, all, spam, trash.', 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const folder = folderParam.safeParse(c.req.param('folder'))
     if (!folder.success) fail(400, 'Invalid folder: one of inbox, all, spam, trash.')
     await updateMessage(db, access.inbox, message.id, { folder: folder.data })
@@ -359,7 +351,7 @@ messagesRoutes.put(
     failures: { 400: 'Invalid readBoolean: true or false.', 404: 'Message not found.' },
   }),
   async (c) => {
-    const { db, access, message } = await openMessage(c)
+    const { db, access, message } = await requestedMessage(c)
     const value = c.req.param('readBoolean')
     if (value !== 'true' && value !== 'false') fail(400, 'Invalid readBoolean: true or false.')
     await updateMessage(db, access.inbox, message.id, { read: value === 'true' })

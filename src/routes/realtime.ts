@@ -1,8 +1,6 @@
 import { Hono, type Context } from 'hono'
-import { getCookie } from 'hono/cookie'
-import { SESSION_COOKIE } from '../auth'
+import { sessionFromCookie } from '../auth'
 import type { Account } from '../db/queries/accounts'
-import { findSession } from '../db/queries/sessions'
 import { database } from '../db/client'
 import { SUBSCRIPTION_HEADER } from '../durable/realtime-hub'
 import { fail, statusText } from '../errors'
@@ -39,8 +37,7 @@ function refuseSocket(status: 400 | 401 | 403, message: string): Response {
 async function sessionAccount(c: Context<AppEnv>): Promise<Account | null> {
   const origin = c.req.header('origin')
   if (origin !== new URL(c.req.url).origin) return null
-  const token = getCookie(c, SESSION_COOKIE)
-  return token ? ((await findSession(database(c.env.DB), token))?.account ?? null) : null
+  return (await sessionFromCookie(c))?.account ?? null
 }
 
 realtimeRoutes.get(

@@ -1,13 +1,11 @@
 import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { eq } from 'drizzle-orm'
 import { database } from '../db/client'
+import { listPrivateAddresses } from '../db/queries/addresses'
 import { findMessageAttachments, listInboxMessages } from '../db/queries/messages'
-import { privateAddresses } from '../db/schema'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
-import { inlineCidImages } from '../mail/inline-images'
-import { inboxParam, visibleMessage, withInboxAccess } from '../mail/policy'
-import { sanitizeHtml } from '../mail/sanitize'
+import { standaloneHtml } from '../mail/inline-images'
+import { inboxParam, requestedMessage, withInboxAccess } from '../mail/policy'
 import { readContent, readRaw } from '../mail/storage'
 import type { AppEnv } from '../types'
 import { z } from 'zod'
@@ -160,11 +158,7 @@ webRoutes.get(
   async (c) => {
     const account = c.get('account')
     if (!account) return c.redirect('/login?next=/account', 303)
-    const rows = await database(c.env.DB)
-      .select()
-      .from(privateAddresses)
-      .where(eq(privateAddresses.owner, account.id))
-      .orderBy(privateAddresses.email)
+    const rows = await listPrivateAddresses(database(c.env.DB), account.id)
     return c.html(<AccountPage {...viewer(c)} account={account} addresses={rows} />)
   },
 )
@@ -213,13 +207,7 @@ webRoutes.get(
     { parameters: [EMAIL, MESSAGE_ID], private: true },
   ),
   async (c) => {
-    const db = database(c.env.DB)
-    const { access, message } = await visibleMessage(
-      db,
-      c.req.param('email'),
-      c.get('account'),
-      c.req.param('messageId'),
-    )
+    const { db, access, message } = await requestedMessage(c)
     const [content, attachments, raw] = await Promise.all([
       readContent(c.env.MAIL, message),
       findMessageAttachments(db, message.id),
@@ -253,22 +241,8 @@ webRoutes.get(
     { parameters: [EMAIL, MESSAGE_ID], private: true, example: '<p>Hello</p>' },
   ),
   async (c) => {
-    const db = database(c.env.DB)
-    const { message } = await visibleMessage(
-      db,
-      c.req.param('email'),
-      c.get('account'),
-      c.req.param('messageId'),
-    )
-    const [content, attachments] = await Promise.all([
-      readContent(c.env.MAIL, message),
-      findMessageAttachments(db, message.id),
-    ])
-    const html = await inlineCidImages(
-      await sanitizeHtml(content.html, 'display'),
-      attachments,
-      c.env.MAIL,
-    )
+    const { db, message } = await requestedMessage(c)
+    const html = await standaloneHtml(db, c.env.MAIL, message, 'display')
     return c.body(html, 200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': [

@@ -103,6 +103,15 @@ export async function deletePrivateAddress(db: Database, email: string, owner: s
   return deleted.length > 0 && deleted[0].owner === owner
 }
 
+/** The private addresses of an account, by address. */
+export function listPrivateAddresses(db: Database, owner: string) {
+  return db
+    .select()
+    .from(privateAddresses)
+    .where(eq(privateAddresses.owner, owner))
+    .orderBy(privateAddresses.email)
+}
+
 /** The Mailsac address object. */
 export function addressJson(address: PrivateAddress) {
   return {
