@@ -18,7 +18,7 @@ export default defineConfig({
               },
               ratelimits: {
                 // Every test file is one client making hundreds of requests: the real
-                // limits are lifted here, and test/routes/rate-limit.test.ts proves the 429
+                // limits are lifted here, and test/http/rate-limit.test.ts proves the 429
                 // with TIGHT_RATE_LIMIT swapped in.
                 API_KEY_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },
                 ANONYMOUS_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } },

@@ -1,6 +1,6 @@
 import { app } from './app'
-import { consumeDeliveries } from './mail/deliveries'
-import { receiveEmail } from './mail/receive'
+import { consumeDeliveries } from './mail/fanout/deliveries'
+import { receiveEmail } from './mail/inbound/receive'
 import { scheduledRetention } from './mail/retention'
 
 export default {

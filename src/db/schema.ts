@@ -109,7 +109,7 @@ function publicIndex(
 /**
  * One row per stored message per recipient inbox (Mailsac stores one message per RCPT).
  * Everything the list and metadata responses need lives here so listing never touches R2.
- * The raw bytes and the parsed bodies live in an R2 "pack" object (see src/mail/storage.ts)
+ * The raw bytes and the parsed bodies live in an R2 "pack" object (see src/mail/inbound/storage.ts)
  * at the byte ranges recorded here; the rows of one delivery share them.
  */
 export const messages = sqliteTable(

@@ -24,7 +24,7 @@ export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
 /**
  * Fans stored mail out to websocket subscribers. One instance per shard:
  * `account:<id>` for an account's private addresses and domains, `inbox:<address>` for
- * the public feed of one inbox (see src/mail/realtime.ts for why).
+ * the public feed of one inbox (see src/mail/fanout/subscriptions.ts for why).
  *
  * Uses the hibernation API (the workers-chat-demo pattern): sockets are accepted with
  * `ctx.acceptWebSocket`, each carries its subscription as a serialized attachment, and the
@@ -172,7 +172,7 @@ export class RealtimeHub extends DurableObject<Env> {
     }
   }
 
-  /** Public sockets held here: a public hub serves one inbox (src/mail/realtime.ts). */
+  /** Public sockets held here: a public hub serves one inbox (src/mail/fanout/subscriptions.ts). */
   private publicSockets(): number {
     return [...this.sessions.values()].filter((subscription) => subscription.account === null)
       .length

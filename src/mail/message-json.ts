@@ -1,6 +1,6 @@
 import { headersObject, messageJson, type MessageRow } from '../db/queries/messages'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
-import { readContent, readRaw } from './storage'
+import { readContent, readRaw } from './inbound/storage'
 
 /**
  * The full message object: the REST metadata plus `headers`, `text`, `html`, `body` and

@@ -15,7 +15,7 @@ import {
   RETENTION_MAX_INBOXES_PER_RUN,
   RETENTION_MAX_ORPHAN_BLOBS_PER_RUN,
 } from '../limits'
-import { releaseStorage, sweepOrphanBlobs } from './storage'
+import { releaseStorage, sweepOrphanBlobs } from './inbound/storage'
 
 export type RetentionBindings = Pick<Env, 'DB' | 'MAIL'> & {
   PUBLIC_RETENTION_HOURS?: string

@@ -4,14 +4,14 @@ import { database } from '../db/client'
 import { listPrivateAddresses } from '../db/queries/addresses'
 import { findMessageAttachments, listInboxMessages } from '../db/queries/messages'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
-import { standaloneHtml } from '../mail/inline-images'
-import { inboxParam, requestedMessage, withInboxAccess } from '../mail/policy'
-import { readContent, readRaw } from '../mail/storage'
-import type { AppEnv } from '../types'
+import { standaloneHtml } from '../mail/display'
+import { inboxParam, requestedMessage, withInboxAccess } from '../http/inbox-access'
+import { readContent, readRaw } from '../mail/inbound/storage'
+import type { AppEnv } from '../env'
 import { z } from 'zod'
-import { mailsacKeyAuth } from '../auth'
-import { validate } from '../validation'
-import { describe, media, pathParam } from '../openapi/describe'
+import { mailsacKeyAuth } from '../http/auth'
+import { validate } from '../http/validation'
+import { describe, media, pathParam } from '../http/openapi/describe'
 import { inboxUrl } from './layout'
 import { AccountPage, ErrorPage, HomePage, InboxPage, LoginPage, MessagePage } from './pages'
 
@@ -229,7 +229,7 @@ webRoutes.get(
 
 /**
  * The HTML tab's frame: the message's HTML with scripts, handlers, frames and forms removed
- * (src/mail/sanitize.ts, display mode) and its inline cid: images as data: URIs. Its own CSP
+ * (src/mail/inbound/sanitize.ts, display mode) and its inline cid: images as data: URIs. Its own CSP
  * sandboxes it (no scripts, unique origin) even when opened outside the page's iframe, and
  * lets it load nothing but images and inline styles.
  */

@@ -2,10 +2,10 @@ import { createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
-import { ingestMessage } from '../../src/mail/ingest'
+import { ingestMessage } from '../../src/mail/inbound/ingest'
 import { retentionSettings, runRetention } from '../../src/mail/retention'
 import { md5 } from '../fixture-bytes'
-import { createAccount, json, reserve } from '../helpers'
+import { createAccount, json, reserve } from '../requests'
 import { mimeMessage, textFile, type TestFile } from '../mail-builders'
 
 const HOUR = 3_600_000

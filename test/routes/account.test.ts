@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { ingestMessage } from '../../src/mail/ingest'
-import { ADMIN, call, createAccount, ingest, json, latin1, reserve, simpleMessage } from '../helpers'
+import { ingestMessage } from '../../src/mail/inbound/ingest'
+import { ADMIN, call, createAccount, ingest, json, latin1, reserve, simpleMessage } from '../requests'
 
 async function addDomain(domain: string, account: string) {
   return json('/internal/admin/domains', {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
+import { call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
 
 describe('private addresses', () => {
   it('reserves (200), refuses a second reservation by the owner (400) and another account (401)', async () => {

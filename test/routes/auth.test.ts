@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
+import { call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
 
 describe('API key authentication', () => {
   it('accepts the key as a Mailsac-Key header, a _mailsacKey query parameter and a JSON body field', async () => {

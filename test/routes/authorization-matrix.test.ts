@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { app } from '../../src/app'
 import fixture from '../fixtures/inline-and-attachment.eml?raw'
 import { DIARY_PDF, md5 } from '../fixture-bytes'
-import { ADMIN, call, createAccount, ingest, INGEST, json, reserve } from '../helpers'
+import { ADMIN, call, createAccount, ingest, INGEST, json, reserve } from '../requests'
 
 // Every route of the service and who may use it. The first test fails when a route exists
 // that this table does not list, so a new route cannot ship without its access rules.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fixture from '../fixtures/inline-and-attachment.eml?raw'
 import { LOGO_PNG } from '../fixture-bytes'
-import { call, ingest } from '../helpers'
+import { call, ingest } from '../requests'
 
 describe('content routes', () => {
   it('GET /api/body strips scripts, images and links', async () => {

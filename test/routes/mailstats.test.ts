@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ingestMessage } from '../../src/mail/ingest'
+import { ingestMessage } from '../../src/mail/inbound/ingest'
 import { md5 } from '../fixture-bytes'
-import { ADMIN, call, createAccount, json, reserve } from '../helpers'
+import { ADMIN, call, createAccount, json, reserve } from '../requests'
 import { mimeMessage, textFile, type TestFile } from '../mail-builders'
 
 /** Stores one message received at `at` (the envelope sender is a VERP-style bounce address). */

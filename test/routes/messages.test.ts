@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import fixture from '../fixtures/inline-and-attachment.eml?raw'
 import { LOGO_PNG } from '../fixture-bytes'
-import { call, createAccount, ingest, json, simpleMessage } from '../helpers'
+import { call, createAccount, ingest, json, simpleMessage } from '../requests'
 
 describe('GET /api/addresses/:email/messages', () => {
   it('lists abbreviated messages newest first, paged by limit and until', async () => {

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import { DIARY_PDF, LOGO_PNG, md5 } from '../fixture-bytes'
-import { ADMIN, call, createAccount, json } from '../helpers'
+import { ADMIN, call, createAccount, json } from '../requests'
 
 const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
 

@@ -5,7 +5,7 @@ import { database } from '../../src/db/client'
 import { findMessage } from '../../src/db/queries/messages'
 import { RealtimeHub } from '../../src/durable/realtime-hub'
 import { MAX_WS_FRAME_BYTES } from '../../src/limits'
-import { ADMIN, call, createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
+import { ADMIN, call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
 
 type Frame = { status: number; msg?: string; message?: string; email?: any; truncated?: boolean }
 

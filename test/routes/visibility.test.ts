@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import fixture from '../fixtures/inline-and-attachment.eml?raw'
-import { call, createAccount, ingest, reserve } from '../helpers'
+import { call, createAccount, ingest, reserve } from '../requests'
 
 // Every route of the message API, for a public and a private inbox, as the owner, another
 // account and a caller with no key. A route added to the API belongs in this table.

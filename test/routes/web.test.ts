@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createAccount, ingest, json, reserve, simpleMessage } from '../helpers'
+import { call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
 
 // The server side of the web pages: the session-cookie live feed, key rotation, the frame
 // that shows a message's HTML, and the pages' security headers. The pages in a browser are

@@ -1,9 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
 import { API_KEY_LENGTH } from '../../limits'
-import { randomString, toHex } from '../../mail/random'
+import { randomString, toHex } from '../../lib/random'
 import type { Database } from '../client'
 import { accounts } from '../schema'
-import { sameSecret } from '../../secrets'
+import { sameSecret } from '../../lib/secrets'
 
 export type Account = typeof accounts.$inferSelect
 

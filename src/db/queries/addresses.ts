@@ -1,7 +1,7 @@
 import { eq, inArray, or } from 'drizzle-orm'
 import { D1_MAX_BOUND_PARAMS } from '../../limits'
-import { domainOf } from '../../mail/address'
-import { randomString } from '../../mail/random'
+import { domainOf } from '../../lib/address'
+import { randomString } from '../../lib/random'
 import type { Database } from '../client'
 import { domains, privateAddresses } from '../schema'
 

@@ -1,5 +1,5 @@
 import { and, eq, gt } from 'drizzle-orm'
-import { randomString, toHex } from '../../mail/random'
+import { randomString, toHex } from '../../lib/random'
 import type { Database } from '../client'
 import { accounts, sessions } from '../schema'
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { database } from '../../../src/db/client'
 import { deleteAccount } from '../../../src/db/queries/accounts'
 import { claimDomain } from '../../../src/db/queries/domains'
-import { ingestMessage } from '../../../src/mail/ingest'
-import { createAccount, reserve } from '../../helpers'
+import { ingestMessage } from '../../../src/mail/inbound/ingest'
+import { createAccount, reserve } from '../../requests'
 import { mimeMessage } from '../../mail-builders'
 
 async function deliver(to: string) {

@@ -1,0 +1,104 @@
+import type { Context } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { database } from '../db/client'
+import { findAccountByApiKey } from '../db/queries/accounts'
+import { findSession } from '../db/queries/sessions'
+import { fail } from './errors'
+import type { AppEnv } from '../env'
+import { sameSecret } from '../lib/secrets'
+
+/** Reads `_mailsacKey` from a JSON body without consuming it for the handler. */
+async function keyFromJsonBody(request: Request): Promise<string | undefined> {
+  if (request.method !== 'POST' && request.method !== 'PUT') return undefined
+  if (!request.headers.get('content-type')?.includes('application/json')) return undefined
+  try {
+    const body: unknown = await request.clone().json()
+    if (body && typeof body === 'object' && '_mailsacKey' in body) {
+      const key = (body as { _mailsacKey: unknown })._mailsacKey
+      return typeof key === 'string' ? key : undefined
+    }
+  } catch {
+    // A malformed body is the handler's to reject; here it just carries no key.
+  }
+  return undefined
+}
+
+/** The cookie of a web session (POST /api/auth/login). */
+export const SESSION_COOKIE = 'mailsac_session'
+
+/** The live web session the request's cookie names, with its account; null without one. */
+export async function sessionFromCookie(c: Context<AppEnv>) {
+  const token = getCookie(c, SESSION_COOKIE)
+  return token ? findSession(database(c.env.DB), token) : null
+}
+
+/** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
+export const CSRF_HEADER = 'X-CSRF-Token'
+
+/**
+ * Resolves the caller's account from the three places Mailsac accepts a key: the
+ * `Mailsac-Key` header, the `_mailsacKey` query parameter, the `_mailsacKey` JSON body field;
+ * without a key, from the web session cookie. A key that matches no account is a 401
+ * (Mailsac: "Your API key is wrong"), unless `lenient` is set, as for `GET /api/me` which
+ * answers `null` instead. A cookie-authenticated request that changes state must carry the
+ * session's CSRF token in `X-CSRF-Token`: a cross-site form can send the cookie but cannot
+ * read or set that header.
+ */
+export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } = {}) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const apiKey =
+      c.req.header('mailsac-key') ??
+      c.req.query('_mailsacKey') ??
+      (await keyFromJsonBody(c.req.raw))
+    if (!apiKey) {
+      const session = await sessionFromCookie(c)
+      const safe = c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS'
+      if (
+        session &&
+        !safe &&
+        !sameSecret(c.req.header(CSRF_HEADER) ?? '', session.session.csrfToken)
+      ) {
+        fail(403, `Cookie-authenticated requests that change state need the ${CSRF_HEADER} header.`)
+      }
+      c.set('account', session?.account ?? null)
+      if (session) c.set('csrfToken', session.session.csrfToken)
+      return next()
+    }
+    const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())
+    if (!account && !options.lenient?.(c.req.path)) fail(401, 'The API key is not valid.')
+    c.set('account', account)
+    return next()
+  })
+}
+
+/** Guards `/internal/*` routes with a bearer token from the environment, compared in constant time. */
+export function bearerToken(secretName: 'ADMIN_TOKEN' | 'INGEST_TOKEN') {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const expected = c.env[secretName]
+    if (!expected) fail(503, `${secretName} is not configured on this Worker.`)
+    const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? ''
+    const [a, b] = await Promise.all(
+      [given, expected].map((value) =>
+        crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)),
+      ),
+    )
+    if (!crypto.subtle.timingSafeEqual(a, b)) fail(401, 'Missing or wrong bearer token.')
+    return next()
+  })
+}
+
+/** The caller's account, or a 401 for anonymous requests. */
+export function requireAccount(account: AppEnv['Variables']['account']) {
+  if (!account) fail(401, 'This route needs an API key (Mailsac-Key header or _mailsacKey).')
+  return account
+}
+
+/**
+ * Route middleware for account-only routes: a 401 before anything else, so a caller without
+ * a key learns that first rather than a validation error about its request.
+ */
+export const accountOnly = createMiddleware<AppEnv>(async (c, next) => {
+  requireAccount(c.get('account'))
+  return next()
+})

@@ -1,0 +1,255 @@
+import { EmailMessage } from 'cloudflare:email'
+import { and, eq, isNull } from 'drizzle-orm'
+import { database, type Database } from '../../db/client'
+import { findPrivateAddress, type PrivateAddress } from '../../db/queries/addresses'
+import {
+  findDelivery,
+  recordAttempt,
+  settleDeliveries,
+  type AttemptOutcome,
+  type DeliveryRow,
+} from '../../db/queries/deliveries'
+import { findMessage, type MessageRow } from '../../db/queries/messages'
+import { privateAddresses } from '../../db/schema'
+import {
+  DELIVERY_MAX_ATTEMPTS,
+  DELIVERY_RETRY_BASE_SECONDS,
+  DELIVERY_RETRY_MAX_DELAY_SECONDS,
+  WEBHOOK_TIMEOUT_MS,
+} from '../../limits'
+import { domainOf } from '../../lib/address'
+import { forwardedMessage } from './forward'
+import { fullMessageJson } from '../message-json'
+import type { DeliveryJob } from './notify'
+import { readRaw } from '../inbound/storage'
+import {
+  newWebhookSecret,
+  SIGNATURE_HEADER,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from './webhook-signature'
+import { webhookTargetProblem } from './webhook-target'
+
+/** The queue consumer's bindings. */
+export type DeliveryBindings = Pick<Env, 'DB' | 'MAIL' | 'EMAIL' | 'ALLOW_LOCAL_WEBHOOKS'>
+
+/**
+ * The dead-letter queue of the deliveries consumer; keep in step with wrangler.toml. A
+ * message lands there after DELIVERY_MAX_ATTEMPTS failed attempts (or if the consumer kept
+ * crashing on it) and is recorded as `dead`.
+ */
+export const DELIVERIES_DEAD_LETTER_QUEUE = 'mailsac-edge-deliveries-dlq'
+
+/** The header naming the delivery, the same on every attempt: receivers de-duplicate on it. */
+export const DELIVERY_ID_HEADER = 'X-Mailsac-Delivery-Id'
+
+/** Seconds before the retry that follows failed attempt `attempt` (1-based): 60 s doubling. */
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(
+    DELIVERY_RETRY_BASE_SECONDS * 2 ** Math.max(0, attempt - 1),
+    DELIVERY_RETRY_MAX_DELAY_SECONDS,
+  )
+}
+
+function jobOf(body: unknown): DeliveryJob | null {
+  if (body && typeof body === 'object' && 'deliveryId' in body) {
+    const id = (body as { deliveryId: unknown }).deliveryId
+    if (typeof id === 'string') return { deliveryId: id }
+  }
+  return null
+}
+
+/**
+ * The `queue()` handler: one attempt per queued delivery, concurrently. Success, and
+ * failures that retrying cannot fix, are acknowledged; other failures are retried with
+ * exponential backoff until the last attempt, after which the Queue dead-letters them.
+ */
+export async function consumeDeliveries(batch: MessageBatch, env: DeliveryBindings) {
+  const db = database(env.DB)
+  if (batch.queue === DELIVERIES_DEAD_LETTER_QUEUE) {
+    const ids = batch.messages.flatMap((message) => jobOf(message.body)?.deliveryId ?? [])
+    await settleDeliveries(db, ids, 'dead', 'Gave up after the last retry.', new Date())
+    batch.ackAll()
+    return
+  }
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const job = jobOf(message.body)
+      if (!job) {
+        console.error(`deliveries: dropping a malformed queue message ${message.id}`)
+        message.ack()
+        return
+      }
+      let retry: boolean
+      try {
+        retry = await attemptDelivery(env, db, job.deliveryId, message.attempts)
+      } catch (error) {
+        // Our own failure (D1, R2): retry like a failed attempt; nothing was recorded.
+        console.error(
+          `deliveries: attempt of ${job.deliveryId} failed: ${(error as Error).message}`,
+        )
+        retry = true
+      }
+      if (retry) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+      else message.ack()
+    }),
+  )
+}
+
+type Attempt =
+  | { ok: true; statusCode?: number }
+  | { ok: false; statusCode?: number; error: string; permanent?: boolean }
+
+/** One attempt of one delivery, recorded in `deliveries`. Returns whether to retry. */
+async function attemptDelivery(
+  env: DeliveryBindings,
+  db: Database,
+  id: string,
+  attemptNumber: number,
+): Promise<boolean> {
+  const delivery = await findDelivery(db, id)
+  // Queues deliver at least once: a delivery already made is not made again.
+  if (!delivery || delivery.status === 'delivered' || delivery.status === 'failed') return false
+  const attempt = await attemptOnce(env, db, delivery)
+  const last = attemptNumber >= DELIVERY_MAX_ATTEMPTS
+  const outcome: AttemptOutcome = attempt.ok
+    ? { status: 'delivered', statusCode: attempt.statusCode ?? null }
+    : {
+        status: attempt.permanent ? 'failed' : last ? 'dead' : 'pending',
+        statusCode: attempt.statusCode ?? null,
+        error: attempt.error.slice(0, 500),
+      }
+  await recordAttempt(db, id, outcome, new Date())
+  // The last failed attempt is retried too, so the Queue moves it to the dead-letter queue,
+  // where an operator can inspect or replay it.
+  return !attempt.ok && !attempt.permanent
+}
+
+async function attemptOnce(
+  env: DeliveryBindings,
+  db: Database,
+  delivery: DeliveryRow,
+): Promise<Attempt> {
+  const [message] = await findMessage(db, delivery.address, delivery.messageId)
+  if (!message) {
+    return { ok: false, permanent: true, error: 'The message was deleted before it was delivered.' }
+  }
+  const address = await findPrivateAddress(db, delivery.address)
+  // Deliver to the setting as it is now: turned off means no more attempts.
+  const target =
+    address &&
+    { webhook: address.webhook, slack: address.webhookSlack, forward: address.forward }[
+      delivery.kind
+    ]
+  if (!address || !target) {
+    return { ok: false, permanent: true, error: `The ${delivery.kind} setting was turned off.` }
+  }
+  if (delivery.kind === 'forward') return forward(env, delivery, message, target)
+  // Re-checked on every attempt: the SSRF rules may be stricter than when it was saved.
+  const allowLocal = delivery.kind === 'webhook' && env.ALLOW_LOCAL_WEBHOOKS === 'true'
+  const problem = webhookTargetProblem(target, allowLocal)
+  if (problem) return { ok: false, permanent: true, error: `Refused target: ${problem}` }
+  if (delivery.kind === 'slack') {
+    return post(target, JSON.stringify(slackPayload(address, message)), delivery)
+  }
+  const body = JSON.stringify(await fullMessageJson(env.MAIL, message))
+  const timestamp = Math.floor(Date.now() / 1000)
+  const secret = await ensureWebhookSecret(db, address)
+  return post(target, body, delivery, {
+    [TIMESTAMP_HEADER]: String(timestamp),
+    [SIGNATURE_HEADER]: await signWebhook(secret, timestamp, body),
+  })
+}
+
+async function post(
+  url: string,
+  body: string,
+  delivery: DeliveryRow,
+  headers: Record<string, string> = {},
+): Promise<Attempt> {
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'mailsac-edge-webhook/1',
+        [DELIVERY_ID_HEADER]: delivery.id,
+        'X-Mailsac-Attempt': String(delivery.attempts + 1),
+        ...headers,
+      },
+      body,
+      // A redirect could point anywhere, past the SSRF check: it counts as a failure.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    })
+  } catch (error) {
+    return { ok: false, error: `Request failed: ${(error as Error).message}` }
+  }
+  // Only the status matters; the body is not read, so a huge or slow one costs nothing.
+  await response.body?.cancel()
+  if (response.status >= 200 && response.status < 300) {
+    return { ok: true, statusCode: response.status }
+  }
+  return { ok: false, statusCode: response.status, error: `HTTP ${response.status}` }
+}
+
+/** Slack's `&`, `<` and `>` are control characters in message text. */
+function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/**
+ * A short Slack message. From and To appear only with `webhookSlackToFrom`: a Slack channel
+ * is often wider than the people who may read the inbox.
+ */
+function slackPayload(address: PrivateAddress, message: MessageRow) {
+  const lines = [`New email in ${slackEscape(message.inbox)}`]
+  if (address.webhookSlackToFrom) {
+    const list = (recipients: MessageRow['from']) =>
+      slackEscape(recipients.map((r) => r.address).join(', ') || '(none)')
+    lines.push(`From: ${list(message.from)}`, `To: ${list(message.to)}`)
+  }
+  lines.push(`Subject: ${slackEscape(message.subject || '(no subject)')}`)
+  return { text: lines.join('\n') }
+}
+
+async function forward(
+  env: DeliveryBindings,
+  delivery: DeliveryRow,
+  message: MessageRow,
+  to: string,
+): Promise<Attempt> {
+  const raw = await readRaw(env.MAIL, message)
+  if (!raw) return { ok: false, permanent: true, error: 'The raw message is gone from storage.' }
+  const bytes = forwardedMessage(new Uint8Array(await new Response(raw.body).arrayBuffer()), {
+    inbox: message.inbox,
+    originalFrom: message.from[0]?.address || message.envelopeFrom || 'unknown sender',
+    messageId: `${delivery.id}@${domainOf(message.inbox)}`,
+    deliveryId: delivery.id,
+  })
+  try {
+    await env.EMAIL.send(
+      new EmailMessage(message.inbox, to, new Response(bytes).body as ReadableStream),
+    )
+    return { ok: true }
+  } catch (error) {
+    return { ok: false, error: `send_email refused: ${(error as Error).message}` }
+  }
+}
+
+/**
+ * The address's webhook signing key, created on first use when the address has none yet
+ * (addresses configured before signing existed). Concurrent first uses agree: only the
+ * first write lands, and everyone reads it back.
+ */
+async function ensureWebhookSecret(db: Database, address: PrivateAddress): Promise<string> {
+  if (address.webhookSecret) return address.webhookSecret
+  await db
+    .update(privateAddresses)
+    .set({ webhookSecret: newWebhookSecret() })
+    .where(and(eq(privateAddresses.email, address.email), isNull(privateAddresses.webhookSecret)))
+  const current = await findPrivateAddress(db, address.email)
+  if (!current?.webhookSecret) throw new Error('The webhook secret could not be stored.')
+  return current.webhookSecret
+}

@@ -1,0 +1,184 @@
+import { inArray, sql } from 'drizzle-orm'
+import { database, type Database } from '../../db/client'
+import {
+  deliveryId,
+  insertPendingDeliveries,
+  settleDeliveries,
+  type DeliveryKind,
+  type NewDelivery,
+} from '../../db/queries/deliveries'
+import { watchedInboxes } from '../../db/queries/live-inboxes'
+import type { MessageRow } from '../../db/queries/messages'
+import { isPublicMessage } from '../../db/queries/privacy'
+import { domains, messages, privateAddresses } from '../../db/schema'
+import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import { domainOf } from '../../lib/address'
+import type { StoredMessage } from '../inbound/ingest'
+import { accountShard, inboxShard } from './subscriptions'
+
+/** The bindings notification touches. */
+export type NotifyBindings = Pick<Env, 'DB' | 'REALTIME' | 'DELIVERIES'>
+
+/** The body of a message on the deliveries queue: everything else is read from D1. */
+export type DeliveryJob = { deliveryId: string }
+
+/** Queues take at most 100 messages per sendBatch call. */
+const QUEUE_BATCH = 100
+
+export type NotifySummary = { frames: number; queued: string[] }
+
+/**
+ * Tells the world about mail that was just stored: publishes it to the live feeds and queues
+ * its webhook, Slack and forward deliveries. Call it once per ingest call with the stored
+ * messages, after the D1 batch committed; it reads the rows back, so mail that was not
+ * stored (or was recycled in between) is never announced. Privacy is decided here, at
+ * publish time, from the rows as they are now: public mail goes to its inbox's public feed,
+ * private mail only to its owner's hub, for API sockets only when the address has `enablews`
+ * on (or it is a catch-all address of an owned domain, which has no per-address setting) and
+ * for the owner's web pages always.
+ *
+ * Never throws (failures are logged): notification is best effort next to the mail, which
+ * is already stored and acknowledged, so run it in `ctx.waitUntil` or await it.
+ */
+export async function notifyStored(
+  env: NotifyBindings,
+  stored: StoredMessage[],
+  now = new Date(),
+): Promise<NotifySummary> {
+  const summary: NotifySummary = { frames: 0, queued: [] }
+  if (stored.length === 0) return summary
+  try {
+    const db = database(env.DB)
+    const { rows, reserved, owned, watched } = await loadStored(db, stored)
+    const addressOf = new Map(reserved.map((address) => [address.email, address]))
+    const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
+
+    const shards = new Map<string, MessageRow[]>()
+    const publishTo = (shard: string, message: MessageRow) =>
+      shards.set(shard, [...(shards.get(shard) ?? []), message])
+    // Private mail of addresses with enablews off: for the owner's web pages only.
+    const webOnly: string[] = []
+    const jobs: NewDelivery[] = []
+    for (const { message, isPublic } of rows) {
+      if (isPublic) {
+        // Most public mail is never watched live: only inboxes with sockets cost a DO request.
+        if (watched.has(message.inbox)) publishTo(inboxShard(message.inbox), message)
+        continue
+      }
+      const address = addressOf.get(message.inbox)
+      if (!address) {
+        const owner = domainOwner.get(message.domain)
+        if (owner) publishTo(accountShard(owner), message)
+        continue
+      }
+      publishTo(accountShard(address.owner), message)
+      if (!address.enablews) webOnly.push(message.id)
+      const targets: [DeliveryKind, string | null][] = [
+        ['webhook', address.webhook],
+        ['slack', address.webhookSlack],
+        ['forward', address.forward],
+      ]
+      for (const [kind, target] of targets) {
+        if (!target) continue
+        jobs.push({
+          id: deliveryId(message.id, kind),
+          address: message.inbox,
+          messageId: message.id,
+          kind,
+          target,
+        })
+      }
+    }
+
+    const [queued, ...published] = await Promise.allSettled([
+      enqueue(env, db, jobs, now),
+      ...[...shards].map(([shard, batch]) =>
+        env.REALTIME.get(env.REALTIME.idFromName(shard)).publish(batch, webOnly),
+      ),
+    ])
+    if (queued.status === 'fulfilled') summary.queued = queued.value
+    else console.error(`notify: queueing deliveries failed: ${String(queued.reason)}`)
+    for (const result of published) {
+      if (result.status === 'fulfilled') summary.frames += result.value
+      else console.error(`notify: publishing to a live feed failed: ${String(result.reason)}`)
+    }
+  } catch (error) {
+    console.error(`notify failed: ${(error as Error).message}`)
+  }
+  return summary
+}
+
+/**
+ * The stored rows still present, each with its privacy as of now, the reservations and
+ * domain owners of their inboxes, and which of them someone follows live: one D1 batch per 30 messages, all sent at once, since this
+ * runs on every ingest before the acknowledgement and its latency is the live feed's.
+ */
+async function loadStored(db: Database, stored: StoredMessage[]) {
+  // Four lists of bound parameters per chunk stay under D1's 100.
+  const chunk = Math.floor((D1_MAX_BOUND_PARAMS - 1) / 4)
+  const parts: StoredMessage[][] = []
+  for (let i = 0; i < stored.length; i += chunk) parts.push(stored.slice(i, i + chunk))
+  const results = await Promise.all(
+    parts.map((part) => {
+      const inboxes = [...new Set(part.map((message) => message.inbox))]
+      return db.batch([
+        db
+          .select({
+            message: messages,
+            isPublic: sql<number>`case when ${isPublicMessage()} then 1 else 0 end`.mapWith(
+              Boolean,
+            ),
+          })
+          .from(messages)
+          .where(
+            inArray(
+              messages.id,
+              part.map((message) => message._id),
+            ),
+          ),
+        db.select().from(privateAddresses).where(inArray(privateAddresses.email, inboxes)),
+        db
+          .select({ domain: domains.domain, owner: domains.owner })
+          .from(domains)
+          .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
+        watchedInboxes(db, inboxes),
+      ])
+    }),
+  )
+  return {
+    rows: results.flatMap(([found]) => found),
+    reserved: results.flatMap(([, addresses]) => addresses),
+    owned: results.flatMap(([, , domainRows]) => domainRows),
+    watched: new Set(results.flatMap(([, , , live]) => live.map((row) => row.inbox))),
+  }
+}
+
+/** Records the deliveries as pending, then queues the new ones; returns the ids queued. */
+async function enqueue(
+  env: NotifyBindings,
+  db: Database,
+  jobs: NewDelivery[],
+  now: Date,
+): Promise<string[]> {
+  const fresh = await insertPendingDeliveries(db, jobs, now)
+  const queued: string[] = []
+  for (let i = 0; i < fresh.length; i += QUEUE_BATCH) {
+    const ids = fresh.slice(i, i + QUEUE_BATCH)
+    try {
+      await env.DELIVERIES.sendBatch(
+        ids.map((id) => ({ body: { deliveryId: id } satisfies DeliveryJob, contentType: 'json' })),
+      )
+      queued.push(...ids)
+    } catch (error) {
+      // Otherwise the rows would say "pending" forever: the owner sees why nothing came.
+      await settleDeliveries(
+        db,
+        ids,
+        'failed',
+        `Could not be queued: ${(error as Error).message}`,
+        now,
+      )
+    }
+  }
+  return queued
+}

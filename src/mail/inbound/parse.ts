@@ -1,0 +1,81 @@
+import PostalMime, { type Address, type Email } from 'postal-mime'
+import type { HeaderList, Recipient } from '../../db/schema'
+import { MAX_HEADERS_BYTES } from '../../limits'
+import { toHex } from '../../lib/random'
+
+export type ParsedAttachment = {
+  md5: string
+  bytes: Uint8Array
+  filename: string | null
+  contentType: string
+  contentDisposition: string | null
+  contentId: string | null
+}
+
+export type ParsedMessage = {
+  from: Recipient[]
+  to: Recipient[]
+  cc: Recipient[]
+  bcc: Recipient[]
+  subject: string
+  headers: HeaderList
+  text: string
+  html: string
+  attachments: ParsedAttachment[]
+}
+
+/** Flattens postal-mime addresses (groups included) into Mailsac recipient objects. */
+function recipients(addresses: Address | Address[] | undefined): Recipient[] {
+  if (!addresses) return []
+  const list = Array.isArray(addresses) ? addresses : [addresses]
+  return list.flatMap((entry) =>
+    entry.group
+      ? entry.group.map((member) => ({ name: member.name ?? '', address: member.address ?? '' }))
+      : [{ name: entry.name ?? '', address: entry.address ?? '' }],
+  )
+}
+
+async function md5Hex(bytes: Uint8Array): Promise<string> {
+  // MD5 is what Mailsac identifies attachments by; workerd's SubtleCrypto provides it.
+  return toHex(await crypto.subtle.digest('MD5', bytes))
+}
+
+function bytesOf(content: Email['attachments'][number]['content']): Uint8Array {
+  if (typeof content === 'string') return new TextEncoder().encode(content)
+  return content instanceof Uint8Array ? content : new Uint8Array(content)
+}
+
+/**
+ * Parses raw RFC 5322 bytes. The parser gets the bytes themselves, never a decoded string,
+ * so 8-bit and non-UTF-8 parts are decoded by their declared charset.
+ */
+export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+  const email = await PostalMime.parse(raw, {
+    attachmentEncoding: 'arraybuffer',
+    maxHeadersSize: MAX_HEADERS_BYTES,
+  })
+  const attachments = await Promise.all(
+    email.attachments.map(async (attachment) => {
+      const bytes = bytesOf(attachment.content)
+      return {
+        md5: await md5Hex(bytes),
+        bytes,
+        filename: attachment.filename,
+        contentType: attachment.mimeType || 'application/octet-stream',
+        contentDisposition: attachment.disposition,
+        contentId: attachment.contentId ?? null,
+      }
+    }),
+  )
+  return {
+    from: recipients(email.from),
+    to: recipients(email.to),
+    cc: recipients(email.cc),
+    bcc: recipients(email.bcc),
+    subject: email.subject ?? '',
+    headers: email.headers.map((header) => [header.key, header.value]),
+    text: email.text ?? '',
+    html: email.html ?? '',
+    attachments,
+  }
+}

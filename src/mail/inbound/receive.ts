@@ -1,0 +1,24 @@
+import { MAX_MESSAGE_BYTES } from '../../limits'
+import { ingestMessage, IngestRefusal, type IngestBindings } from './ingest'
+
+/**
+ * Email Routing's entry point. A permanent refusal is `setReject` (the sending MTA gets a
+ * 5xx); a temporary one is rethrown, which makes Email Routing answer with a temporary
+ * failure so the sender keeps the mail and retries.
+ */
+export async function receiveEmail(message: ForwardableEmailMessage, env: IngestBindings) {
+  if (message.rawSize > MAX_MESSAGE_BYTES) {
+    message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    return
+  }
+  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
+  try {
+    await ingestMessage(env, raw, { from: message.from, to: [message.to] })
+  } catch (error) {
+    if (error instanceof IngestRefusal && error.permanent) {
+      message.setReject(error.message)
+      return
+    }
+    throw error
+  }
+}

@@ -1,0 +1,121 @@
+import type { Database } from '../../db/client'
+import {
+  deleteUnreferencedBlobs,
+  findReferencedPacks,
+  type MessageRow,
+  type ReleasedRefs,
+} from '../../db/queries/messages'
+import { deleteOrphanBlobs } from '../../db/queries/retention'
+
+// R2 layout.
+//
+// packs/<id>: one object per ingest call, holding for each delivery its exact raw bytes
+// followed by its parsed bodies as JSON; D1 rows record the byte ranges and R2 range reads
+// serve them. One write per batch instead of two per message: R2 writes are the slowest and
+// the billed (Class A) operation, and the SMTP bridge batches bursts of mail. A pack is
+// deleted once no row references it; since mail of one batch arrives together and is
+// recycled together, little space is held by partly deleted packs.
+//
+// attachments/<md5>: attachment bytes, content-addressed and shared by every message that
+// carries them.
+//
+// Parsed text/HTML live in R2 rather than D1 because bodies can be megabytes (D1 caps a value
+// at 2 MB and bills by rows read), while list responses never need them.
+
+export const packKey = (id: string) => `packs/${id}`
+
+export const attachmentKey = (md5: string) => `attachments/${md5}`
+
+export type MessageContent = { text: string; html: string; body: string }
+
+type PackPart = { raw: Uint8Array; content: MessageContent }
+export type PackSlot = { rawOffset: number; contentOffset: number; contentLength: number }
+
+/** Lays out deliveries in one pack; returns its bytes and where each delivery's parts are. */
+export function buildPack(parts: PackPart[]): { bytes: Uint8Array; slots: PackSlot[] } {
+  const encoder = new TextEncoder()
+  const contents = parts.map((part) => encoder.encode(JSON.stringify(part.content)))
+  const total = parts.reduce(
+    (sum, part, i) => sum + part.raw.byteLength + contents[i].byteLength,
+    0,
+  )
+  const bytes = new Uint8Array(total)
+  const slots: PackSlot[] = []
+  let offset = 0
+  parts.forEach((part, i) => {
+    bytes.set(part.raw, offset)
+    bytes.set(contents[i], offset + part.raw.byteLength)
+    slots.push({
+      rawOffset: offset,
+      contentOffset: offset + part.raw.byteLength,
+      contentLength: contents[i].byteLength,
+    })
+    offset += part.raw.byteLength + contents[i].byteLength
+  })
+  return { bytes, slots }
+}
+
+type Located = Pick<
+  MessageRow,
+  'packKey' | 'rawOffset' | 'size' | 'contentOffset' | 'contentLength'
+>
+
+/** The exact raw bytes of a message, as a stream; null if the pack is gone. */
+export async function readRaw(bucket: R2Bucket, message: Located) {
+  if (message.size === 0) return { body: new Response('').body as ReadableStream, size: 0 }
+  const object = await bucket.get(message.packKey, {
+    range: { offset: message.rawOffset, length: message.size },
+  })
+  return object ? { body: object.body, size: message.size } : null
+}
+
+export async function readContent(bucket: R2Bucket, message: Located): Promise<MessageContent> {
+  const object = await bucket.get(message.packKey, {
+    range: { offset: message.contentOffset, length: message.contentLength },
+  })
+  if (!object) return { text: '', html: '', body: '' }
+  return object.json<MessageContent>()
+}
+
+/** How long an attachment blob stays after its last reference: longer than any ingest runs. */
+const BLOB_GRACE_MS = 15 * 60 * 1000
+
+/**
+ * After message rows are deleted: removes the R2 objects no remaining row references.
+ * Packs belong to one ingest call (shared by its deliveries' rows); attachment blobs are
+ * shared across deliveries and only go once nothing points at them.
+ */
+export async function releaseStorage(
+  db: Database,
+  bucket: R2Bucket,
+  released: ReleasedRefs[],
+  now = new Date(),
+) {
+  if (released.length === 0) return
+  const packs = [...new Set(released.map((ref) => ref.packKey))]
+  const alive = await findReferencedPacks(db, packs)
+  const doomed = packs.filter((key) => !alive.has(key))
+  const md5s = [...new Set(released.flatMap((ref) => ref.attachments))]
+  const gone = await deleteUnreferencedBlobs(db, md5s, new Date(now.getTime() - BLOB_GRACE_MS))
+  doomed.push(...gone.map(attachmentKey))
+  // R2 deletes up to 1000 keys per call.
+  for (let i = 0; i < doomed.length; i += 1000) await bucket.delete(doomed.slice(i, i + 1000))
+}
+
+/**
+ * Removes attachment blobs nothing references any more and no ingest touched within the grace
+ * period: those whose last message went while the blob was still in its grace period, and
+ * those a failed ingest left. At most `limit` per call; returns how many went.
+ */
+export async function sweepOrphanBlobs(
+  db: Database,
+  bucket: R2Bucket,
+  now: Date,
+  limit: number,
+): Promise<number> {
+  const gone = await deleteOrphanBlobs(db, new Date(now.getTime() - BLOB_GRACE_MS), limit)
+  for (let i = 0; i < gone.length; i += 1000) {
+    await bucket.delete(gone.slice(i, i + 1000).map(attachmentKey))
+  }
+  return gone.length
+}

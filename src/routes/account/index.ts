@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import { requireAccount } from '../../http/auth'
+import { database } from '../../db/client'
+import { accountStats } from '../../db/queries/account-stats'
+import { rotateApiKey } from '../../db/queries/accounts'
+import { fail } from '../../http/errors'
+import type { AppEnv } from '../../env'
+import { describe, json } from '../../http/openapi/describe'
+import { AccountStats, Me, NewApiKey } from '../../http/openapi/schemas'
+
+/** The account API: `/api/me` and `/api/me/stats`. */
+export const accountRoutes = new Hono<AppEnv>()
+
+accountRoutes.get(
+  '/',
+  describe({
+    tag: 'Account',
+    access: 'lenient',
+    summary: 'Get the current account',
+    description:
+      'The account of the key or session; `null` (with 200) when there is none or the key is unknown, as the seed documents.',
+    responses: { 200: json(Me, 'The account, or null') },
+  }),
+  (c) => {
+    const account = c.get('account')
+    // Seed: "When API key is invalid / user is not authenticated: null", with a 200.
+    if (!account) return c.json(null)
+    return c.json({
+      _id: account.id,
+      email: account.email,
+      messageLimit: account.messageLimit,
+      sendsRemaining: account.sendsRemaining,
+      catchAll: account.catchAll,
+      privateAddressCredits: account.privateAddressCredits,
+      recents: account.recents,
+      noAds: 1,
+    })
+  },
+)
+
+accountRoutes.get(
+  '/stats',
+  describe({
+    tag: 'Account',
+    access: 'account',
+    summary: 'Get account statistics',
+    description: 'Stored and starred messages, their bytes, owned addresses and domains.',
+    responses: { 200: json(AccountStats, 'The statistics') },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    return c.json(await accountStats(database(c.env.DB), account.id))
+  },
+)
+
+/**
+ * `POST /api/me/api-key`: a new API key for the caller, shown once; the old one stops working
+ * at once. Not a Mailsac route (Mailsac rotates keys in its dashboard): the /account page's
+ * "regenerate" button. Web sessions survive it, since they are not tied to a key.
+ */
+accountRoutes.post(
+  '/api-key',
+  describe({
+    tag: 'Account',
+    access: 'account',
+    summary: 'Regenerate the API key',
+    description:
+      'Issues a new 64-character API key and revokes the old one at once; the key is shown only in this response. Not a Mailsac route. With a session cookie, send the X-CSRF-Token header.',
+    responses: { 200: json(NewApiKey, 'The new key') },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const apiKey = await rotateApiKey(database(c.env.DB), account.id)
+    if (!apiKey) fail(404, 'Account not found.')
+    return c.json({ _id: account.id, apiKey })
+  },
+)

@@ -1,0 +1,363 @@
+import { and, eq } from 'drizzle-orm'
+import { Hono, type Context } from 'hono'
+import { resolver } from 'hono-openapi'
+import { z } from 'zod'
+import { accountOnly, requireAccount } from '../../http/auth'
+import { database, type Database } from '../../db/client'
+import { adjustPrivateAddressCredits, type Account } from '../../db/queries/accounts'
+import {
+  addressJson,
+  deletePrivateAddress,
+  findPrivateAddress,
+  findInboxOwner,
+  insertPrivateAddress,
+  listPrivateAddresses,
+  type PrivateAddress,
+} from '../../db/queries/addresses'
+import { deleteAllInboxMessages } from '../../db/queries/messages'
+import { privateAddresses } from '../../db/schema'
+import { fail } from '../../http/errors'
+import { domainOf, normalizeAddress } from '../../lib/address'
+import { addressSettingsSchema } from './schema'
+import { inboxParam } from '../../http/inbox-access'
+import { releaseStorage } from '../../mail/inbound/storage'
+import { newWebhookSecret } from '../../mail/fanout/webhook-signature'
+import type { AppEnv } from '../../env'
+import { validate } from '../../http/validation'
+import { describe, json } from '../../http/openapi/describe'
+import {
+  Address,
+  AddressAvailability,
+  AddressList,
+  AddressLookup,
+  AddressReleased,
+  BulkReservation,
+} from '../../http/openapi/schemas'
+
+/** Private addresses: `/api/addresses[/:email[/availability]]`. */
+export const addressesRoutes = new Hono<AppEnv>()
+
+/** `/api/private-address-forwarding/:email` (the seed's path) and `/api/private-addresses-bulk`. */
+export const addressExtrasRoutes = new Hono<AppEnv>()
+
+/** Most addresses one bulk request may reserve (OpenAPI: "The max addresses per request is 100"). */
+const MAX_BULK_ADDRESSES = 100
+
+addressesRoutes.get(
+  '/',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'List private addresses',
+    description: 'The addresses the account reserved, by address.',
+    responses: { 200: json(AddressList, 'The reserved addresses') },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const rows = await listPrivateAddresses(database(c.env.DB), account.id)
+    return c.json(rows.map(addressJson))
+  },
+)
+
+addressesRoutes.get(
+  '/:email/availability',
+  describe({
+    tag: 'Addresses',
+    access: 'anyone',
+    summary: 'Check address availability',
+    description: 'Whether anyone owns the address (reserved, or at an owned domain), not who.',
+    responses: { 200: json(AddressAvailability, 'Availability') },
+    failures: { 400: 'Invalid email address: not-an-address' },
+  }),
+  async (c) => {
+    const email = inboxParam(c.req.param('email'))
+    const owner = await findInboxOwner(database(c.env.DB), email)
+    return c.json({ available: owner === null, email, owned: owner !== null })
+  },
+)
+
+addressesRoutes.get(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'inbox',
+    summary: 'Get an address',
+    description:
+      'A reserved address for its owner; an address nobody reserved is an object without `owner` (at an owned domain, `implicit` with the domain as `catchAll`).',
+    responses: { 200: json(AddressLookup, 'The address') },
+    failures: {
+      400: 'Invalid email address: not-an-address',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  async (c) => {
+    const email = inboxParam(c.req.param('email'))
+    const account = c.get('account')
+    const db = database(c.env.DB)
+    const address = await findPrivateAddress(db, email)
+    if (address) {
+      if (address.owner !== account?.id) fail(401, 'This address is owned by another account.')
+      return c.json(addressJson(address))
+    }
+    const domainOwner = await findInboxOwner(db, email)
+    if (domainOwner && domainOwner !== account?.id)
+      fail(401, 'This address is owned by another account.')
+    // OpenAPI: an address nobody reserved is still an object, without `owner`; on an owned
+    // domain it is `implicit` and names the domain as its catch-all.
+    return c.json({
+      _id: email,
+      enablews: false,
+      forward: null,
+      webhook: null,
+      webhookSlack: null,
+      ...(domainOwner ? { owner: domainOwner, implicit: true, catchAll: domainOf(email) } : {}),
+    })
+  },
+)
+
+type Reservation =
+  { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
+
+/** Reserves one address for an account, spending a credit (given back if it fails). */
+async function reserveAddress(db: Database, account: Account, email: string): Promise<Reservation> {
+  const refusal = async (): Promise<Reservation | null> => {
+    const owner = await findInboxOwner(db, email)
+    const reserved = await findPrivateAddress(db, email)
+    if (reserved?.owner === account.id)
+      return { ok: false, status: 400, message: 'You already own this address.' }
+    if (owner && owner !== account.id) {
+      return { ok: false, status: 401, message: 'This address is owned by another account.' }
+    }
+    return null
+  }
+  const refused = await refusal()
+  if (refused) return refused
+  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
+    return {
+      ok: false,
+      status: 400,
+      message: 'No private address credits left: release an address or add credits.',
+    }
+  }
+  const address = await insertPrivateAddress(db, email, account.id)
+  if (address) return { ok: true, address }
+  // Lost a race with another reservation: give the credit back and say who won.
+  await adjustPrivateAddressCredits(db, account.id, 1)
+  return (
+    (await refusal()) ?? { ok: false, status: 409, message: 'Reserved concurrently; try again.' }
+  )
+}
+
+addressesRoutes.post(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Reserve a private address',
+    description: "Spends one private address credit. Mail to it is then the account's only.",
+    responses: { 200: json(Address, 'The reserved address') },
+    failures: {
+      400: 'No private address credits left: release an address or add credits.',
+      401: 'This address is owned by another account.',
+      409: 'Reserved concurrently; try again.',
+    },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const result = await reserveAddress(
+      database(c.env.DB),
+      account,
+      inboxParam(c.req.param('email')),
+    )
+    if (!result.ok) fail(result.status, result.message)
+    return c.json(addressJson(result.address))
+  },
+)
+
+async function updateSettings(c: Context<AppEnv>) {
+  const account = requireAccount(c.get('account'))
+  const email = inboxParam(c.req.param('email') as string)
+  const body: unknown = await c.req.json().catch(() => fail(400, 'Expected a JSON body.'))
+  const parsed = addressSettingsSchema(c.env.ALLOW_LOCAL_WEBHOOKS === 'true').safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    fail(400, `Invalid ${issue.path.join('.') || 'body'}: ${issue.message}`)
+  }
+  const db = database(c.env.DB)
+  const address = await findPrivateAddress(db, email)
+  if (!address) fail(400, 'This address is not reserved: reserve it before configuring it.')
+  if (address.owner !== account.id) fail(401, 'This address is owned by another account.')
+  const { _mailsacKey: _, ...settings } = parsed.data
+  // The signing key is made with the first webhook, so the owner can read it right away.
+  const webhookSecret =
+    settings.webhook && !address.webhookSecret ? { webhookSecret: newWebhookSecret() } : {}
+  const [updated] = await db
+    .update(privateAddresses)
+    .set({ ...settings, ...webhookSecret, updated: new Date() })
+    .where(eq(privateAddresses.email, email))
+    .returning()
+  return c.json(addressJson(updated))
+}
+
+/** The settings body; validated in updateSettings, whose schema depends on the environment. */
+const settingsDescription = (summary: string, description: string) =>
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary,
+    description,
+    requestBody: {
+      description: 'Fields left out keep their value; `""` or null turns a setting off.',
+      content: {
+        'application/json': {
+          schema: resolver(addressSettingsSchema(false)),
+          example: { webhook: 'https://hooks.example.net/mail', enablews: true },
+        },
+      },
+    },
+    responses: { 200: json(Address, 'The address with its new settings') },
+    failures: {
+      400: 'Invalid webhook: not a public https URL',
+      401: 'This address is owned by another account.',
+    },
+  })
+
+addressesRoutes.put(
+  '/:email',
+  settingsDescription(
+    'Configure a private address',
+    'Forwarding, webhook, Slack webhook, websocket publishing and a note.',
+  ),
+  updateSettings,
+)
+addressExtrasRoutes.put(
+  '/private-address-forwarding/:email',
+  settingsDescription(
+    'Configure a private address (seed path)',
+    "The seed's path for PUT /api/addresses/{email}: the same body and answer.",
+  ),
+  updateSettings,
+)
+
+/**
+ * `POST /api/addresses/:email/webhook-secret`: replaces the key that signs the address's
+ * webhook requests, for when it leaked. Deliveries made from then on (retries included) are
+ * signed with the new key. Not a Mailsac route: Mailsac does not sign webhooks.
+ */
+addressesRoutes.post(
+  '/:email/webhook-secret',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Rotate the webhook signing key',
+    description:
+      'A new `webhookSecret` for the address; webhook requests are signed with it from now on, retries included. Not a Mailsac route.',
+    responses: { 200: json(Address, 'The address with its new webhookSecret') },
+    failures: {
+      400: 'This address is not reserved.',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    const [updated] = await db
+      .update(privateAddresses)
+      .set({ webhookSecret: newWebhookSecret(), updated: new Date() })
+      .where(and(eq(privateAddresses.email, email), eq(privateAddresses.owner, account.id)))
+      .returning()
+    if (updated) return c.json(addressJson(updated))
+    const address = await findPrivateAddress(db, email)
+    fail(
+      address ? 401 : 400,
+      address ? 'This address is owned by another account.' : 'This address is not reserved.',
+    )
+  },
+)
+
+const deleteQuery = z.object({ deleteAddressMessages: z.enum(['true', 'false']).optional() })
+
+addressesRoutes.delete(
+  '/:email',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Release a private address',
+    description:
+      'Gives the credit back. With `deleteAddressMessages=true` its mail is deleted first, while still private.',
+    responses: { 200: json(AddressReleased, 'Released') },
+    failures: {
+      400: 'This address is not reserved.',
+      401: 'This address is owned by another account.',
+    },
+  }),
+  accountOnly,
+  validate('query', deleteQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    const existing = await findPrivateAddress(db, email)
+    if (!existing) fail(400, 'This address is not reserved.')
+    if (existing.owner !== account.id) fail(401, 'This address is owned by another account.')
+    if (c.req.valid('query').deleteAddressMessages === 'true') {
+      // Before the release, while the mail is still private: nobody else sees it go.
+      await releaseStorage(db, c.env.MAIL, await deleteAllInboxMessages(db, email))
+    }
+    if (await deletePrivateAddress(db, email, account.id)) {
+      await adjustPrivateAddressCredits(db, account.id, 1)
+    }
+    return c.json({ _id: email, message: 'Address was released.' })
+  },
+)
+
+const bulkBody = z.object({
+  addresses: z.array(z.string()).min(1).max(MAX_BULK_ADDRESSES),
+  _mailsacKey: z.string().optional(),
+})
+
+/**
+ * Reserves many addresses and reports each: the address object when reserved, or
+ * `{ _id, error, message }` when not (already owned, no credits left, invalid), so one bad
+ * address does not undo the others.
+ */
+addressExtrasRoutes.post(
+  '/private-addresses-bulk',
+  describe({
+    tag: 'Addresses',
+    access: 'account',
+    summary: 'Reserve many private addresses',
+    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own.`,
+    responses: { 200: json(BulkReservation, 'One result per address, in request order') },
+  }),
+  accountOnly,
+  validate('json', bulkBody),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const db = database(c.env.DB)
+    const results = []
+    for (const input of c.req.valid('json').addresses) {
+      const email = normalizeAddress(input)
+      if (!email) {
+        results.push({
+          _id: input,
+          error: 'Bad Request',
+          message: `Invalid email address: ${input}`,
+        })
+        continue
+      }
+      const result = await reserveAddress(db, account, email)
+      results.push(
+        result.ok
+          ? addressJson(result.address)
+          : {
+              _id: email,
+              error: result.status === 401 ? 'Unauthorized' : 'Bad Request',
+              message: result.message,
+            },
+      )
+    }
+    return c.json(results)
+  },
+)

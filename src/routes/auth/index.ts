@@ -1,0 +1,69 @@
+import { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { z } from 'zod'
+import { SESSION_COOKIE } from '../../http/auth'
+import { database } from '../../db/client'
+import { findAccountByApiKey } from '../../db/queries/accounts'
+import { createSession, deleteSession, SESSION_TTL_MS } from '../../db/queries/sessions'
+import { fail } from '../../http/errors'
+import type { AppEnv } from '../../env'
+import { validate } from '../../http/validation'
+import { describe, json } from '../../http/openapi/describe'
+import { LoginResult, Notice } from '../../http/openapi/schemas'
+
+/** Cookie sessions for the web pages: `/api/auth/login` and `/api/auth/logout`. */
+export const authRoutes = new Hono<AppEnv>()
+
+const credentials = z.object({ username: z.string().min(1), apiKey: z.string().min(1) })
+
+/** Browsers drop Secure cookies on plain http, which is what local development uses. */
+function isLocalHost(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
+}
+
+authRoutes.post(
+  '/login',
+  describe({
+    tag: 'Web session',
+    access: 'none',
+    summary: 'Sign in with username and API key',
+    description: `Sets the \`${SESSION_COOKIE}\` cookie (HttpOnly, SameSite=Lax) and answers the CSRF token that state-changing requests must send as X-CSRF-Token.`,
+    responses: { 200: json(LoginResult, 'Signed in') },
+    failures: { 401: 'Wrong username or API key.' },
+  }),
+  validate('json', credentials),
+  async (c) => {
+    const { username, apiKey } = c.req.valid('json')
+    const db = database(c.env.DB)
+    const account = await findAccountByApiKey(db, apiKey)
+    if (!account || account.id !== username) fail(401, 'Wrong username or API key.')
+    const session = await createSession(db, account.id)
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      secure: !isLocalHost(c.req.url),
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: SESSION_TTL_MS / 1000,
+    })
+    // The page keeps the CSRF token in memory and sends it as X-CSRF-Token.
+    return c.json({ _id: account.id, csrfToken: session.csrfToken })
+  },
+)
+
+authRoutes.post(
+  '/logout',
+  describe({
+    tag: 'Web session',
+    access: 'none',
+    summary: 'Sign out',
+    description: 'Ends the session of the cookie, if any, and clears the cookie.',
+    responses: { 200: json(Notice, 'Signed out') },
+  }),
+  async (c) => {
+    const token = getCookie(c, SESSION_COOKIE)
+    if (token) await deleteSession(database(c.env.DB), token)
+    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    return c.json({ message: 'Signed out.' })
+  },
+)

@@ -1,0 +1,99 @@
+import { Hono, type Context } from 'hono'
+import { accountOnly, requireAccount } from '../../http/auth'
+import { database } from '../../db/client'
+import {
+  countDomainMessages,
+  deleteDomainMessages,
+  domainJson,
+  findDomain,
+  listDomainMessages,
+  listDomains,
+} from '../../db/queries/domains'
+import { messageJson } from '../../db/queries/messages'
+import { fail } from '../../http/errors'
+import { releaseStorage } from '../../mail/inbound/storage'
+import type { AppEnv } from '../../env'
+import { pageQuery, validate } from '../../http/validation'
+import { describe, json } from '../../http/openapi/describe'
+import { DomainDetail, DomainList, MessageList } from '../../http/openapi/schemas'
+
+/** Custom domains owned by the account: `/api/domains`. Mail at them is private to it. */
+export const domainsRoutes = new Hono<AppEnv>()
+
+/** The domain named by `:domain`, if the caller owns it (401 otherwise, as Mailsac answers). */
+async function ownedDomain(c: Context<AppEnv>) {
+  const account = requireAccount(c.get('account'))
+  const name = (c.req.param('domain') as string).trim().toLowerCase()
+  const db = database(c.env.DB)
+  const domain = await findDomain(db, name)
+  if (!domain || domain.owner !== account.id) fail(401, `The domain ${name} is not one of yours.`)
+  return { db, domain }
+}
+
+domainsRoutes.get(
+  '/',
+  describe({
+    tag: 'Domains',
+    access: 'account',
+    summary: 'List custom domains',
+    responses: { 200: json(DomainList, "The account's domains") },
+  }),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const rows = await listDomains(database(c.env.DB), account.id)
+    return c.json(rows.map(domainJson))
+  },
+)
+
+domainsRoutes.get(
+  '/:domain',
+  describe({
+    tag: 'Domains',
+    access: 'account',
+    summary: 'Get a custom domain',
+    responses: { 200: json(DomainDetail, 'The domain and how many messages it holds') },
+    failures: { 401: 'The domain mine.example is not one of yours.' },
+  }),
+  async (c) => {
+    const { db, domain } = await ownedDomain(c)
+    return c.json({
+      domain: domainJson(domain),
+      totalMessages: await countDomainMessages(db, domain.domain),
+    })
+  },
+)
+
+domainsRoutes.get(
+  '/:domain/messages',
+  describe({
+    tag: 'Domains',
+    access: 'account',
+    summary: 'List the messages of a custom domain',
+    description: 'Mail to every address at the domain, newest first.',
+    responses: { 200: json(MessageList, 'Messages') },
+    failures: { 401: 'The domain mine.example is not one of yours.' },
+  }),
+  accountOnly,
+  validate('query', pageQuery),
+  async (c) => {
+    const { db, domain } = await ownedDomain(c)
+    const rows = await listDomainMessages(db, domain.domain, c.req.valid('query'))
+    return c.json(rows.map(messageJson))
+  },
+)
+
+domainsRoutes.post(
+  '/:domain/delete-all-domain-mail',
+  describe({
+    tag: 'Domains',
+    access: 'account',
+    summary: 'Delete all mail of a custom domain',
+    responses: { 204: { description: 'Deleted' } },
+    failures: { 401: 'The domain mine.example is not one of yours.' },
+  }),
+  async (c) => {
+    const { db, domain } = await ownedDomain(c)
+    await releaseStorage(db, c.env.MAIL, await deleteDomainMessages(db, domain.domain))
+    return c.body(null, 204)
+  },
+)

@@ -1,0 +1,99 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { accountOnly, requireAccount } from '../../http/auth'
+import { database } from '../../db/client'
+import { accountInbox, searchAccountMessages } from '../../db/queries/inbox'
+import { messageJson } from '../../db/queries/messages'
+import { fail } from '../../http/errors'
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../limits'
+import type { AppEnv } from '../../env'
+import { validate } from '../../http/validation'
+import { describe, json } from '../../http/openapi/describe'
+import { InboxFilter, InboxPage, InboxSearch } from '../../http/openapi/schemas'
+
+/** Account-wide views of the Inbox UI: `/api/inbox`, `/api/inbox-filter`, `/api/inbox-search`. */
+export const inboxRoutes = new Hono<AppEnv>()
+
+const inboxQuery = z.object({
+  limit: z.coerce.number().int().min(0).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  skip: z.coerce.number().int().min(0).default(0),
+  since: z.coerce.date().optional(),
+})
+
+inboxRoutes.get(
+  '/inbox',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'List mail of all owned inboxes',
+    description:
+      'Messages of every reserved address and owned domain, newest first, with the unread count.',
+    responses: { 200: json(InboxPage, 'A page of messages') },
+  }),
+  accountOnly,
+  validate('query', inboxQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const page = c.req.valid('query')
+    const { rows, unread } = await accountInbox(database(c.env.DB), account.id, page)
+    return c.json({ messages: rows.map(messageJson), unread, limit: page.limit, skip: page.skip })
+  },
+)
+
+const filterQuery = z.object({
+  andSubjectIncludes: z.string().min(1).optional(),
+  andFrom: z.string().min(1).optional(),
+  andTo: z.string().min(1).optional(),
+})
+
+inboxRoutes.get(
+  '/inbox-filter',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'Filter owned mail',
+    description: 'Messages matching every given filter (subject contains, from, to).',
+    responses: { 200: json(InboxFilter, 'Matching messages') },
+    failures: { 400: 'Give at least one of andSubjectIncludes, andFrom, andTo.' },
+  }),
+  accountOnly,
+  validate('query', filterQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const { andSubjectIncludes, andFrom, andTo } = c.req.valid('query')
+    if (!andSubjectIncludes && !andFrom && !andTo) {
+      fail(400, 'Give at least one of andSubjectIncludes, andFrom, andTo.')
+    }
+    const rows = await searchAccountMessages(
+      database(c.env.DB),
+      account.id,
+      { subject: andSubjectIncludes, from: andFrom, to: andTo },
+      'and',
+    )
+    return c.json({ messages: rows.map(messageJson) })
+  },
+)
+
+inboxRoutes.get(
+  '/inbox-search',
+  describe({
+    tag: 'Inbox',
+    access: 'account',
+    summary: 'Search owned mail',
+    description: 'Messages whose subject, sender or recipient contains the query.',
+    responses: { 200: json(InboxSearch, 'Matching messages') },
+  }),
+  accountOnly,
+  validate('query', z.object({ query: z.string().min(1) })),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const { query } = c.req.valid('query')
+    const rows = await searchAccountMessages(
+      database(c.env.DB),
+      account.id,
+      { subject: query, from: query, to: query },
+      'or',
+    )
+    return c.json({ query, messages: rows.map(messageJson) })
+  },
+)

@@ -1,0 +1,162 @@
+import { Hono } from 'hono'
+import { bearerToken } from '../../http/auth'
+import { fail } from '../../http/errors'
+import { z } from 'zod'
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from '../../limits'
+import { ingestBatch, ingestMessage, IngestRefusal, type Envelope } from '../../mail/inbound/ingest'
+import type { AppEnv } from '../../env'
+import { describe, json, OPERATOR } from '../../http/openapi/describe'
+import { IngestBatchResult, IngestResult } from '../../http/openapi/schemas'
+
+/**
+ * `POST /internal/ingest?from=&to=&to=&ip=`: raw RFC 5322 bytes in, stored message ids out.
+ * The SMTP bridge answers its client only after this returns: 200 means durable, 503 means
+ * "try again later" (SMTP 451), other 4xx are permanent refusals (SMTP 5xx).
+ */
+export const ingestRoutes = new Hono<AppEnv>()
+
+ingestRoutes.use('*', bearerToken('INGEST_TOKEN'))
+
+ingestRoutes.post(
+  '/',
+  describe({
+    tag: OPERATOR,
+    access: 'ingest',
+    summary: 'Store one received message',
+    description:
+      "The SMTP bridge's route: the raw message as the body, the envelope in the query. 200 means stored durably; 503 means try again later; other 4xx are permanent refusals.",
+    parameters: [
+      { in: 'query', name: 'from', description: 'MAIL FROM', schema: { type: 'string' } },
+      {
+        in: 'query',
+        name: 'to',
+        required: true,
+        description: 'RCPT TO, repeated',
+        schema: { type: 'array', items: { type: 'string' } },
+        style: 'form',
+        explode: true,
+      },
+      {
+        in: 'query',
+        name: 'ip',
+        description: "The SMTP client's address",
+        schema: { type: 'string' },
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: { 'message/rfc822': { schema: { type: 'string', format: 'binary' } } },
+    },
+    responses: { 200: json(IngestResult, 'Stored: one message per recipient inbox') },
+    failures: {
+      400: 'The envelope has no recipient.',
+      403: 'This service does not accept mail for someone@elsewhere.example.',
+      413: `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`,
+      503: 'Temporary storage failure (storing); try again later.',
+    },
+  }),
+  async (c) => {
+    const declared = Number(c.req.header('content-length') ?? 0)
+    if (declared > MAX_MESSAGE_BYTES)
+      fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    const raw = new Uint8Array(await c.req.arrayBuffer())
+    const envelope = {
+      from: c.req.query('from') ?? '',
+      to: c.req.queries('to') ?? [],
+      ip: c.req.query('ip') ?? null,
+    }
+    try {
+      return c.json({ messages: await ingestMessage(c.env, raw, envelope) })
+    } catch (error) {
+      if (error instanceof IngestRefusal) fail(error.status, error.message)
+      throw error
+    }
+  },
+)
+
+const envelopeField = z.object({
+  from: z.string().default(''),
+  to: z.array(z.string()).min(1),
+  ip: z.string().nullish(),
+})
+
+/**
+ * `POST /internal/ingest/batch`: multipart/form-data with repeated `envelope` (JSON
+ * `{from, to[], ip}`) and `message` (the raw bytes) fields, paired by position. Answers 200
+ * with `{results: [{messages} | {status, error, message}]}` in the same order, or 503 when
+ * storage failed (then nothing of the batch was stored).
+ */
+ingestRoutes.post(
+  '/batch',
+  describe({
+    tag: OPERATOR,
+    access: 'ingest',
+    summary: 'Store a batch of received messages',
+    description:
+      "multipart/form-data with repeated `envelope` (JSON `{from, to[], ip}`) and `message` (raw bytes) parts, paired by position. Each result is the stored messages or that delivery's refusal; 503 when storage failed (then nothing was stored).",
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            properties: {
+              envelope: {
+                type: 'array',
+                items: { type: 'string', description: 'JSON {from, to[], ip}' },
+              },
+              message: { type: 'array', items: { type: 'string', format: 'binary' } },
+            },
+            required: ['envelope', 'message'],
+          },
+        },
+      },
+    },
+    responses: { 200: json(IngestBatchResult, 'One result per message, in order') },
+    failures: {
+      400: 'Each message needs exactly one envelope, in the same order.',
+      413: `A batch may carry at most ${MAX_BATCH_BYTES} bytes.`,
+      503: 'Temporary storage failure (storing); try again later.',
+    },
+  }),
+  async (c) => {
+    const declared = Number(c.req.header('content-length') ?? 0)
+    if (declared > MAX_BATCH_BYTES) fail(413, `A batch may carry at most ${MAX_BATCH_BYTES} bytes.`)
+    let form: FormData
+    try {
+      form = await c.req.raw.formData()
+    } catch {
+      fail(400, 'Expected multipart/form-data with envelope and message fields.')
+    }
+    const envelopes = form.getAll('envelope')
+    const files = form.getAll('message')
+    if (envelopes.length !== files.length || files.length === 0) {
+      fail(400, 'Each message needs exactly one envelope, in the same order.')
+    }
+    if (files.length > MAX_BATCH_MESSAGES)
+      fail(400, `At most ${MAX_BATCH_MESSAGES} messages per batch.`)
+    const items: { raw: Uint8Array; envelope: Envelope }[] = []
+    for (const [i, file] of files.entries()) {
+      const envelope = envelopeField.safeParse(
+        typeof envelopes[i] === 'string' ? safeJson(envelopes[i] as string) : null,
+      )
+      if (!envelope.success) fail(400, `Invalid envelope ${i}: {from, to: [..], ip} expected.`)
+      if (typeof file === 'string') fail(400, `Invalid message ${i}: expected a file part.`)
+      items.push({ raw: new Uint8Array(await file.arrayBuffer()), envelope: envelope.data })
+    }
+    try {
+      return c.json({ results: await ingestBatch(c.env, items) })
+    } catch (error) {
+      if (error instanceof IngestRefusal) fail(error.status, error.message)
+      throw error
+    }
+  },
+)
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,58 @@
+import { Hono } from 'hono'
+import {
+  ANONYMOUS_RATE_LIMIT,
+  API_KEY_RATE_LIMIT,
+  API_RATE_LIMIT_PERIOD_SECONDS,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_STATS_LIMIT,
+  MAX_LIST_LIMIT,
+  MAX_MESSAGE_BYTES,
+  MAX_RECIPIENTS_PER_MESSAGE,
+  MAX_STATS_LIMIT,
+} from '../../limits'
+import { retentionSettings } from '../../mail/retention'
+import type { AppEnv } from '../../env'
+import { describe, json } from '../../http/openapi/describe'
+import { Limits } from '../../http/openapi/schemas'
+
+/** `GET /api/limits`: the service's retention rules and limits, so clients need not guess. */
+export const limitsRoutes = new Hono<AppEnv>()
+
+limitsRoutes.get(
+  '/',
+  describe({
+    tag: 'Service',
+    access: 'anyone',
+    summary: 'Get retention rules and limits',
+    description: 'How long public mail is kept, message and list limits, and rate limits.',
+    responses: { 200: json(Limits, 'The limits of this deployment') },
+  }),
+  (c) => {
+    const retention = retentionSettings(c.env)
+    return c.json({
+      retention: {
+        publicMessageHours: retention.publicRetentionHours,
+        publicInboxMaxMessages: retention.publicInboxMaxMessages,
+        appliesTo: 'unstarred messages of public inboxes, oldest first',
+        neverDeleted: 'starred messages, reserved addresses, owned domains',
+      },
+      messages: { maxBytes: MAX_MESSAGE_BYTES, maxRecipients: MAX_RECIPIENTS_PER_MESSAGE },
+      lists: {
+        messages: { defaultLimit: DEFAULT_LIST_LIMIT, maxLimit: MAX_LIST_LIMIT },
+        mailstats: { defaultLimit: DEFAULT_STATS_LIMIT, maxLimit: MAX_STATS_LIMIT },
+      },
+      rateLimits: {
+        apiKey: {
+          requests: API_KEY_RATE_LIMIT,
+          periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+          per: 'API key',
+        },
+        anonymous: {
+          requests: ANONYMOUS_RATE_LIMIT,
+          periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+          per: 'client IP address (IPv6: per /64)',
+        },
+      },
+    })
+  },
+)

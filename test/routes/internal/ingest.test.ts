@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { call, INGEST, json, simpleMessage } from '../../requests'
+
+function batch(items: { to: string[]; raw: string }[]) {
+  const form = new FormData()
+  for (const item of items) {
+    form.append('envelope', JSON.stringify({ from: 'a@example.org', to: item.to, ip: '192.0.2.1' }))
+    form.append('message', new Blob([item.raw]), 'message.eml')
+  }
+  return call('/internal/ingest/batch', { method: 'POST', headers: INGEST, body: form })
+}
+
+describe('POST /internal/ingest/batch', () => {
+  it('stores every delivery and answers per delivery, in order', async () => {
+    const response = await batch([
+      { to: ['batch-a@example.com'], raw: simpleMessage({ subject: 'first' }) },
+      {
+        to: ['batch-b@example.com', 'batch-c@example.com'],
+        raw: simpleMessage({ subject: 'second' }),
+      },
+    ])
+    expect(response.status).toBe(200)
+    const { results } = await response.json<any>()
+    expect(results.map((r: any) => r.messages.map((m: any) => m.inbox))).toEqual([
+      ['batch-a@example.com'],
+      ['batch-b@example.com', 'batch-c@example.com'],
+    ])
+    const [a] = await json('/api/addresses/batch-a@example.com/messages')
+    expect(a).toMatchObject({ subject: 'first', ip: '192.0.2.1' })
+    const raw = await call(`/api/raw/batch-c@example.com/${results[1].messages[1]._id}`)
+    expect(await raw.text()).toContain('Subject: second')
+    // Each delivery's bytes are its own, even when stored side by side.
+    const rawA = await call(`/api/raw/batch-a@example.com/${results[0].messages[0]._id}`)
+    expect(await rawA.text()).not.toContain('Subject: second')
+  })
+
+  it('refuses one bad delivery without refusing the others', async () => {
+    const response = await batch([
+      { to: ['not an address'], raw: simpleMessage() },
+      { to: ['batch-ok@example.com'], raw: simpleMessage() },
+    ])
+    const { results } = await response.json<any>()
+    expect(results[0]).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('not an address'),
+    })
+    expect(results[1].messages).toHaveLength(1)
+  })
+
+  it('answers 400 when envelopes and messages do not pair up', async () => {
+    const form = new FormData()
+    form.append('envelope', JSON.stringify({ from: 'a@example.org', to: ['x@example.com'] }))
+    const response = await call('/internal/ingest/batch', {
+      method: 'POST',
+      headers: INGEST,
+      body: form,
+    })
+    expect(response.status).toBe(400)
+    expect((await response.json<any>()).message).toMatch(/envelope/)
+  })
+})
