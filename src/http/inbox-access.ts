@@ -2,11 +2,12 @@ import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import { database, type Database } from '../db/client'
 import type { Account } from '../db/queries/accounts'
-import { findInboxOwner, inboxOwnerQueries, ownerFromRows } from '../db/queries/addresses'
+import { holdersFromRows, inboxOwnerQueries } from '../db/queries/addresses'
 import { findMessage, type MessageRow } from '../db/queries/messages'
 import { fail } from './errors'
 import type { AppEnv } from '../env'
 import { normalizeAddress } from '../lib/address'
+import { findInboxOwner, inboxOwner, mayOpenInbox, maySeeMessage } from '../mail/privacy'
 
 export type InboxAccess = { inbox: string; owner: string | null; viewerId: string | null }
 
@@ -37,7 +38,10 @@ export async function withInboxAccess<Query extends BatchItem<'sqlite'>>(
     domainOwner,
     query(inbox, viewerId),
   ])
-  return { access: grantAccess(inbox, ownerFromRows(reserved, domain), account), result }
+  return {
+    access: grantAccess(inbox, inboxOwner(holdersFromRows(reserved, domain)), account),
+    result,
+  }
 }
 
 /** Opens an inbox for `account` (the ownership check alone, for routes that then write). */
@@ -51,7 +55,7 @@ export async function inboxAccess(
 }
 
 function grantAccess(inbox: string, owner: string | null, account: Account | null): InboxAccess {
-  if (owner && owner !== account?.id) {
+  if (!mayOpenInbox(owner, account?.id ?? null)) {
     fail(401, account ? 'This address is owned by another account.' : 'This address is private.')
   }
   return { inbox, owner, viewerId: account?.id ?? null }
@@ -59,7 +63,7 @@ function grantAccess(inbox: string, owner: string | null, account: Account | nul
 
 /**
  * A message the caller may see, with the inbox access it was read under. A message starred
- * by someone else on a public inbox is answered as missing, so its existence does not leak.
+ * by another account is answered as missing, so its existence does not leak.
  */
 export async function visibleMessage(
   db: Database,
@@ -71,8 +75,9 @@ export async function visibleMessage(
     findMessage(db, inbox, messageId),
   )
   const message = result[0] as MessageRow | undefined
-  const hidden = message && !access.owner && message.savedBy && message.savedBy !== access.viewerId
-  if (!message || hidden) fail(404, 'Message not found.')
+  if (!message || !maySeeMessage(message, access.owner, access.viewerId)) {
+    fail(404, 'Message not found.')
+  }
   return { access, message }
 }
 

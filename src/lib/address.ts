@@ -19,3 +19,16 @@ export function normalizeAddress(input: string): string | null {
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1)
 }
+
+// The one rule for a bare domain name (deny-list entries, websocket subscriptions, operator
+// domain claims): LDH labels of 1-63 characters that neither start nor end with a hyphen, at
+// least two of them, 253 characters in all (RFC 1035 2.3.1, RFC 1123 2.1). Internationalised
+// names are accepted in their A-label form (`xn--...`), which is what DNS and Email Routing use.
+const LDH_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
+const DOMAIN = new RegExp(`^(?=.{1,253}$)${LDH_LABEL}(?:\\.${LDH_LABEL})+$`)
+
+/** The canonical form of a domain name (lower case, no trailing dot), or null. */
+export function normalizeDomain(input: string): string | null {
+  const domain = input.trim().toLowerCase().replace(/\.$/, '')
+  return DOMAIN.test(domain) ? domain : null
+}

@@ -16,11 +16,3 @@ export function randomString(length: number, alphabet = ALPHANUMERIC): string {
   }
   return out
 }
-
-/** Lower-case hex of a byte array. */
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
-  let hex = ''
-  for (const byte of view) hex += byte.toString(16).padStart(2, '0')
-  return hex
-}

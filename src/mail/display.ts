@@ -4,20 +4,12 @@ import {
   type MessageAttachmentRow,
   type MessageRow,
 } from '../db/queries/messages'
+import { toBase64 } from '../lib/bytes'
 import { sanitizeHtml } from './inbound/sanitize'
 import { attachmentKey, readContent } from './inbound/storage'
 
 /** Inline images above this size are left as cid: references rather than bloat the page. */
 const MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024
-
-function base64(bytes: Uint8Array): string {
-  // btoa takes a binary string; building it in chunks keeps the argument list bounded.
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  }
-  return btoa(binary)
-}
 
 const bareCid = (value: string) => value.replace(/^<|>$/g, '').trim().toLowerCase()
 
@@ -48,7 +40,7 @@ export async function inlineCidImages(
         if (!dataUris.has(cid)) {
           const object = await bucket.get(attachmentKey(attachment.md5))
           if (!object) return
-          const data = base64(new Uint8Array(await object.arrayBuffer()))
+          const data = toBase64(new Uint8Array(await object.arrayBuffer()))
           dataUris.set(cid, `data:${attachment.contentType};base64,${data}`)
         }
         element.setAttribute('src', dataUris.get(cid) as string)

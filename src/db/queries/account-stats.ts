@@ -1,23 +1,10 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { accounts, domains, messages, privateAddresses } from '../schema'
+import { accountMail, inOwnedInbox, inOwnInboxVisible } from './privacy'
 
 /** How many inboxes `recents` keeps. */
 const RECENTS_KEPT = 10
-
-/** SQL: the message is in an inbox the account owns (a reserved address or an owned domain). */
-export function inOwnedInbox(accountId: string) {
-  return or(
-    inArray(
-      messages.inbox,
-      sql`(select ${privateAddresses.email} from ${privateAddresses} where ${privateAddresses.owner} = ${accountId})`,
-    ),
-    inArray(
-      messages.domain,
-      sql`(select ${domains.domain} from ${domains} where ${domains.owner} = ${accountId})`,
-    ),
-  )
-}
 
 /**
  * The inbox each account last recorded in `recents`, and when, per isolate. Concurrent
@@ -81,7 +68,7 @@ export async function accountStats(db: Database, accountId: string) {
         bytes: sql<number>`coalesce(sum(${messages.size}), 0)`,
       })
       .from(messages)
-      .where(inOwnedInbox(accountId)),
+      .where(inOwnInboxVisible(accountId)),
     db
       .select({ count: sql<number>`count(*)` })
       .from(messages)
@@ -115,7 +102,7 @@ export async function storedHistory(db: Database, accountId: string): Promise<nu
   const [row] = await db
     .select({ count: sql<number>`count(*)` })
     .from(messages)
-    .where(or(inOwnedInbox(accountId), eq(messages.savedBy, accountId)))
+    .where(accountMail(accountId))
   return row?.count ?? 0
 }
 

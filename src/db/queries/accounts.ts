@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { API_KEY_LENGTH } from '../../limits'
-import { randomString, toHex } from '../../lib/random'
+import { sha256Hex } from '../../lib/bytes'
+import { randomString } from '../../lib/random'
 import type { Database } from '../client'
 import { accounts } from '../schema'
 import { sameSecret } from '../../lib/secrets'
@@ -16,7 +17,7 @@ export type NewAccountSettings = {
 
 /** SHA-256 of an API key, hex: the only form in which a key is stored. */
 export async function hashApiKey(apiKey: string): Promise<string> {
-  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(apiKey)))
+  return sha256Hex(apiKey)
 }
 
 /** A fresh 64-character alphanumeric API key. */

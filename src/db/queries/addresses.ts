@@ -1,5 +1,5 @@
-import { eq, inArray, or } from 'drizzle-orm'
-import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import { and, eq, inArray, isNull, or } from 'drizzle-orm'
+import { byBoundParams } from '../params'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
 import type { Database } from '../client'
@@ -9,7 +9,7 @@ export type PrivateAddress = typeof privateAddresses.$inferSelect
 
 /**
  * Who owns an inbox, as two queries to batch: the account that reserved the address, and the
- * account that owns its domain (a catch-all). `ownerFromRows` combines their results.
+ * account that owns its domain (a catch-all). `holdersFromRows` combines their results.
  */
 export function inboxOwnerQueries(db: Database, inbox: string) {
   return [
@@ -24,18 +24,18 @@ export function inboxOwnerQueries(db: Database, inbox: string) {
   ] as const
 }
 
-/** The owner of an inbox from `inboxOwnerQueries` results: a reservation wins over a domain. */
-export function ownerFromRows(
+/** Who holds an inbox, from `inboxOwnerQueries` results. */
+export function holdersFromRows(
   reserved: { owner: string }[],
   domain: { owner: string }[],
-): string | null {
-  return reserved[0]?.owner ?? domain[0]?.owner ?? null
+): { reservedBy: string | null; domainOwner: string | null } {
+  return { reservedBy: reserved[0]?.owner ?? null, domainOwner: domain[0]?.owner ?? null }
 }
 
-/** Who owns an inbox (by reservation or by domain), or null for a public inbox. */
-export async function findInboxOwner(db: Database, inbox: string): Promise<string | null> {
+/** Who holds an inbox: the account that reserved it and the owner of its domain. */
+export async function findInboxHolders(db: Database, inbox: string) {
   const [reserved, domain] = await db.batch(inboxOwnerQueries(db, inbox))
-  return ownerFromRows(reserved, domain)
+  return holdersFromRows(reserved, domain)
 }
 
 export async function findPrivateAddress(db: Database, email: string) {
@@ -52,10 +52,8 @@ export async function findPrivateAddress(db: Database, email: string) {
 export async function findOwnershipFor(db: Database, recipients: string[]) {
   const addresses: PrivateAddress[] = []
   const domainOwners: { domain: string; owner: string }[] = []
-  // Each recipient is bound three times (address, alias, domain); D1 binds at most 100.
-  const size = Math.floor(D1_MAX_BOUND_PARAMS / 3)
-  for (let i = 0; i < recipients.length; i += size) {
-    const chunk = recipients.slice(i, i + size)
+  // Each recipient is bound three times (address, alias, domain).
+  for (const chunk of byBoundParams(recipients, 3)) {
     const [reserved, owned] = await db.batch([
       db
         .select()
@@ -130,4 +128,29 @@ export function addressJson(address: PrivateAddress) {
     // ever goes to the address's owner.
     webhookSecret: address.webhookSecret,
   }
+}
+
+/**
+ * The address's webhook signing key, creating it (with `newSecret`) for addresses reserved
+ * before keys existed; a concurrent creator's key wins, so every attempt signs with one key.
+ */
+export async function ensureWebhookSecret(
+  db: Database,
+  address: PrivateAddress,
+  newSecret: () => string,
+): Promise<string> {
+  if (address.webhookSecret) return address.webhookSecret
+  await db
+    .update(privateAddresses)
+    .set({ webhookSecret: newSecret() })
+    .where(and(eq(privateAddresses.email, address.email), isNull(privateAddresses.webhookSecret)))
+  const current = await findPrivateAddress(db, address.email)
+  if (!current?.webhookSecret) throw new Error('The webhook secret could not be stored.')
+  return current.webhookSecret
+}
+
+/** The reservations among `emails`. */
+export function findPrivateAddresses(db: Database, emails: string[]): Promise<PrivateAddress[]> {
+  if (emails.length === 0) return Promise.resolve([])
+  return db.select().from(privateAddresses).where(inArray(privateAddresses.email, emails))
 }

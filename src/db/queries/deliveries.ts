@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm'
-import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import { byBoundParams } from '../params'
 import type { Database } from '../client'
 import { deliveries } from '../schema'
 
@@ -76,16 +76,11 @@ export async function settleDeliveries(
   error: string,
   now: Date,
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += D1_MAX_BOUND_PARAMS - 10) {
+  for (const part of byBoundParams(ids, 1, 10)) {
     await db
       .update(deliveries)
       .set({ status, lastError: error, updated: now })
-      .where(
-        and(
-          inArray(deliveries.id, ids.slice(i, i + D1_MAX_BOUND_PARAMS - 10)),
-          ne(deliveries.status, 'delivered'),
-        ),
-      )
+      .where(and(inArray(deliveries.id, part), ne(deliveries.status, 'delivered')))
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { domains, messages } from '../schema'
 
@@ -76,4 +76,10 @@ export function domainJson(domain: Domain) {
     isPrivate: true,
     sendingVerified: domain.sendingVerified,
   }
+}
+
+/** The owned domains among `names`. */
+export function findDomains(db: Database, names: string[]): Promise<Domain[]> {
+  if (names.length === 0) return Promise.resolve([])
+  return db.select().from(domains).where(inArray(domains.domain, names))
 }

@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, or, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../client'
 import { messages } from '../schema'
-import { inOwnedInbox } from './account-stats'
+import { inOwnInboxVisible } from './privacy'
 
 /** Most results the filter and search views return (Mailsac: "A maximum of 100 results"). */
 export const MAX_SEARCH_RESULTS = 100
@@ -22,7 +22,7 @@ export async function accountInbox(
   accountId: string,
   page: { limit: number; skip: number; since?: Date },
 ) {
-  const owned = inOwnedInbox(accountId)
+  const owned = inOwnInboxVisible(accountId)
   const [rows, unread] = await db.batch([
     db
       .select()
@@ -59,7 +59,9 @@ export async function searchAccountMessages(
   return db
     .select()
     .from(messages)
-    .where(and(inOwnedInbox(accountId), mode === 'and' ? and(...conditions) : or(...conditions)))
+    .where(
+      and(inOwnInboxVisible(accountId), mode === 'and' ? and(...conditions) : or(...conditions)),
+    )
     .orderBy(desc(messages.received), desc(messages.id))
     .limit(MAX_SEARCH_RESULTS)
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
-import { D1_MAX_BOUND_PARAMS } from '../../limits'
+import { byBoundParams } from '../params'
+import { visibleInInbox } from './privacy'
 import type { Database } from '../client'
 import {
   attachmentBlobs,
@@ -17,28 +18,6 @@ export type MessageAttachmentRow = typeof messageAttachments.$inferSelect
 /** What a deleted row referenced in R2, so storage can be released once nothing else does. */
 export type ReleasedRefs = Pick<MessageRow, 'packKey' | 'attachments'>
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
-
-/**
- * Rows `viewerId` may see in an inbox it may open: all of them on its own private inbox; on a
- * public inbox, all but those starred by another account (Mailsac: a saved message is "made
- * private for the user"). Written as SQL so it runs in the same D1 round trip as the
- * ownership check instead of after it.
- */
-function visibleTo(viewerId: string | null): SQL | undefined {
-  if (!viewerId) return isNull(messages.savedBy)
-  return or(
-    isNull(messages.savedBy),
-    eq(messages.savedBy, viewerId),
-    sql`exists (select 1 from ${privateAddresses} where ${privateAddresses.email} = ${messages.inbox} and ${privateAddresses.owner} = ${viewerId})`,
-    sql`exists (select 1 from ${domains} where ${domains.domain} = ${messages.domain} and ${domains.owner} = ${viewerId})`,
-  )
-}
-
 /** A page of an inbox, newest first (a query to run or batch). */
 export function listInboxMessages(
   db: Database,
@@ -53,7 +32,7 @@ export function listInboxMessages(
       and(
         eq(messages.inbox, inbox),
         page.until ? lt(messages.received, page.until) : undefined,
-        visibleTo(viewerId),
+        visibleInInbox(viewerId),
       ),
     )
     .orderBy(desc(messages.received), desc(messages.id))
@@ -65,7 +44,7 @@ export function countInboxMessages(db: Database, inbox: string, viewerId: string
   return db
     .select({ count: sql<number>`count(*)` })
     .from(messages)
-    .where(and(eq(messages.inbox, inbox), visibleTo(viewerId)))
+    .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId)))
 }
 
 /** One message of an inbox, as a list of zero or one row (a query to run or batch). */
@@ -103,13 +82,13 @@ export async function findMessageAttachments(db: Database, messageId: string) {
     .orderBy(messageAttachments.position)
 }
 
-/** Stores deliveries: every recipient row and its attachment rows, in one D1 transaction. */
-export async function insertDeliveries(
+/** Stores arrivals: every recipient row and its attachment rows, in one D1 transaction. */
+export async function insertMessages(
   db: Database,
-  deliveries: { rows: NewMessageRow[]; attachments: Omit<MessageAttachmentRow, 'messageId'>[] }[],
+  arrivals: { rows: NewMessageRow[]; attachments: Omit<MessageAttachmentRow, 'messageId'>[] }[],
 ) {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
-  const statements = deliveries.flatMap(({ rows, attachments }) =>
+  const statements = arrivals.flatMap(({ rows, attachments }) =>
     rows.flatMap((row) => [
       db.insert(messages).values(row),
       ...attachments.map((attachment) =>
@@ -177,7 +156,7 @@ export async function updateMessage(
 /** Which of `packKeys` some message row still references. */
 export async function findReferencedPacks(db: Database, packKeys: string[]): Promise<Set<string>> {
   const alive = new Set<string>()
-  for (const batch of chunks(packKeys, D1_MAX_BOUND_PARAMS - 1)) {
+  for (const batch of byBoundParams(packKeys, 1, 1)) {
     const rows = await db
       .selectDistinct({ packKey: messages.packKey })
       .from(messages)
@@ -197,7 +176,7 @@ export async function deleteUnreferencedBlobs(
   touchedBefore: Date,
 ): Promise<string[]> {
   const gone: string[] = []
-  for (const batch of chunks(md5s, D1_MAX_BOUND_PARAMS - 2)) {
+  for (const batch of byBoundParams(md5s, 1, 2)) {
     const rows = await db
       .delete(attachmentBlobs)
       .where(

@@ -1,5 +1,6 @@
 import { and, eq, gt } from 'drizzle-orm'
-import { randomString, toHex } from '../../lib/random'
+import { sha256Hex } from '../../lib/bytes'
+import { randomString } from '../../lib/random'
 import type { Database } from '../client'
 import { accounts, sessions } from '../schema'
 
@@ -7,7 +8,7 @@ import { accounts, sessions } from '../schema'
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
 async function sessionId(token: string): Promise<string> {
-  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)))
+  return sha256Hex(token)
 }
 
 /** Opens a session; the token goes in the cookie, only its hash is stored. */

@@ -1,7 +1,10 @@
 import { EmailMessage } from 'cloudflare:email'
-import { and, eq, isNull } from 'drizzle-orm'
 import { database, type Database } from '../../db/client'
-import { findPrivateAddress, type PrivateAddress } from '../../db/queries/addresses'
+import {
+  ensureWebhookSecret,
+  findPrivateAddress,
+  type PrivateAddress,
+} from '../../db/queries/addresses'
 import {
   findDelivery,
   recordAttempt,
@@ -10,7 +13,6 @@ import {
   type DeliveryRow,
 } from '../../db/queries/deliveries'
 import { findMessage, type MessageRow } from '../../db/queries/messages'
-import { privateAddresses } from '../../db/schema'
 import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_RETRY_BASE_SECONDS,
@@ -154,7 +156,7 @@ async function attemptOnce(
   }
   const body = JSON.stringify(await fullMessageJson(env.MAIL, message))
   const timestamp = Math.floor(Date.now() / 1000)
-  const secret = await ensureWebhookSecret(db, address)
+  const secret = await ensureWebhookSecret(db, address, newWebhookSecret)
   return post(target, body, delivery, {
     [TIMESTAMP_HEADER]: String(timestamp),
     [SIGNATURE_HEADER]: await signWebhook(secret, timestamp, body),
@@ -243,13 +245,3 @@ async function forward(
  * (addresses configured before signing existed). Concurrent first uses agree: only the
  * first write lands, and everyone reads it back.
  */
-async function ensureWebhookSecret(db: Database, address: PrivateAddress): Promise<string> {
-  if (address.webhookSecret) return address.webhookSecret
-  await db
-    .update(privateAddresses)
-    .set({ webhookSecret: newWebhookSecret() })
-    .where(and(eq(privateAddresses.email, address.email), isNull(privateAddresses.webhookSecret)))
-  const current = await findPrivateAddress(db, address.email)
-  if (!current?.webhookSecret) throw new Error('The webhook secret could not be stored.')
-  return current.webhookSecret
-}

@@ -1,4 +1,3 @@
-import { inArray, sql } from 'drizzle-orm'
 import { database, type Database } from '../../db/client'
 import {
   deliveryId,
@@ -7,13 +6,10 @@ import {
   type DeliveryKind,
   type NewDelivery,
 } from '../../db/queries/deliveries'
-import { watchedInboxes } from '../../db/queries/live-inboxes'
+import { findFanoutState } from '../../db/queries/fanout'
 import type { MessageRow } from '../../db/queries/messages'
-import { isPublicMessage } from '../../db/queries/privacy'
-import { domains, messages, privateAddresses } from '../../db/schema'
-import { D1_MAX_BOUND_PARAMS } from '../../limits'
-import { domainOf } from '../../lib/address'
-import type { StoredMessage } from '../inbound/ingest'
+import { audienceOf, inboxOwner } from '../privacy'
+import type { StoredMessage } from '../inbound/arrival'
 import { accountShard, inboxShard } from './subscriptions'
 
 /** The bindings notification touches. */
@@ -49,7 +45,7 @@ export async function notifyStored(
   if (stored.length === 0) return summary
   try {
     const db = database(env.DB)
-    const { rows, reserved, owned, watched } = await loadStored(db, stored)
+    const { rows, reserved, owned, watched } = await findFanoutState(db, stored)
     const addressOf = new Map(reserved.map((address) => [address.email, address]))
     const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
 
@@ -59,19 +55,21 @@ export async function notifyStored(
     // Private mail of addresses with enablews off: for the owner's web pages only.
     const webOnly: string[] = []
     const jobs: NewDelivery[] = []
-    for (const { message, isPublic } of rows) {
-      if (isPublic) {
+    for (const message of rows) {
+      const address = addressOf.get(message.inbox)
+      const owner = inboxOwner({
+        reservedBy: address?.owner ?? null,
+        domainOwner: domainOwner.get(message.domain) ?? null,
+      })
+      const audience = audienceOf(message, owner)
+      if (audience.public) {
         // Most public mail is never watched live: only inboxes with sockets cost a DO request.
         if (watched.has(message.inbox)) publishTo(inboxShard(message.inbox), message)
         continue
       }
-      const address = addressOf.get(message.inbox)
-      if (!address) {
-        const owner = domainOwner.get(message.domain)
-        if (owner) publishTo(accountShard(owner), message)
-        continue
-      }
-      publishTo(accountShard(address.owner), message)
+      publishTo(accountShard(audience.account), message)
+      // Webhooks, Slack and forwards are settings of a reserved address, for its owner's mail.
+      if (!address || address.owner !== audience.account) continue
       if (!address.enablews) webOnly.push(message.id)
       const targets: [DeliveryKind, string | null][] = [
         ['webhook', address.webhook],
@@ -106,51 +104,6 @@ export async function notifyStored(
     console.error(`notify failed: ${(error as Error).message}`)
   }
   return summary
-}
-
-/**
- * The stored rows still present, each with its privacy as of now, the reservations and
- * domain owners of their inboxes, and which of them someone follows live: one D1 batch per 30 messages, all sent at once, since this
- * runs on every ingest before the acknowledgement and its latency is the live feed's.
- */
-async function loadStored(db: Database, stored: StoredMessage[]) {
-  // Four lists of bound parameters per chunk stay under D1's 100.
-  const chunk = Math.floor((D1_MAX_BOUND_PARAMS - 1) / 4)
-  const parts: StoredMessage[][] = []
-  for (let i = 0; i < stored.length; i += chunk) parts.push(stored.slice(i, i + chunk))
-  const results = await Promise.all(
-    parts.map((part) => {
-      const inboxes = [...new Set(part.map((message) => message.inbox))]
-      return db.batch([
-        db
-          .select({
-            message: messages,
-            isPublic: sql<number>`case when ${isPublicMessage()} then 1 else 0 end`.mapWith(
-              Boolean,
-            ),
-          })
-          .from(messages)
-          .where(
-            inArray(
-              messages.id,
-              part.map((message) => message._id),
-            ),
-          ),
-        db.select().from(privateAddresses).where(inArray(privateAddresses.email, inboxes)),
-        db
-          .select({ domain: domains.domain, owner: domains.owner })
-          .from(domains)
-          .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
-        watchedInboxes(db, inboxes),
-      ])
-    }),
-  )
-  return {
-    rows: results.flatMap(([found]) => found),
-    reserved: results.flatMap(([, addresses]) => addresses),
-    owned: results.flatMap(([, , domainRows]) => domainRows),
-    watched: new Set(results.flatMap(([, , , live]) => live.map((row) => row.inbox))),
-  }
 }
 
 /** Records the deliveries as pending, then queues the new ones; returns the ids queued. */

@@ -1,11 +1,11 @@
-import { inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { findAccountByApiKey, type Account } from '../../db/queries/accounts'
-import { findInboxOwner } from '../../db/queries/addresses'
-import { domains, privateAddresses } from '../../db/schema'
+import { findPrivateAddresses } from '../../db/queries/addresses'
+import { findDomains } from '../../db/queries/domains'
 import type { Subscription } from '../../durable/realtime-hub'
 import { MAX_WS_SUBSCRIPTIONS } from '../../limits'
-import { domainOf, normalizeAddress } from '../../lib/address'
+import { findInboxOwner, inboxOwner } from '../privacy'
+import { domainOf, normalizeAddress, normalizeDomain } from '../../lib/address'
 
 // Sharding of the live feeds over RealtimeHub Durable Objects.
 //
@@ -24,9 +24,6 @@ import { domainOf, normalizeAddress } from '../../lib/address'
 
 export const accountShard = (accountId: string) => `account:${accountId}`
 export const inboxShard = (inbox: string) => `inbox:${inbox}`
-
-const DOMAIN =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/
 
 export type SubscriptionRequest = {
   username: string | null
@@ -78,8 +75,8 @@ export async function resolveSubscription(
       if (!address) return refuse(400, `Invalid address: ${entry}`)
       addresses.push(address)
     } else {
-      const domain = entry.toLowerCase().replace(/\.$/, '')
-      if (!DOMAIN.test(domain)) return refuse(400, `Invalid address or domain: ${entry}`)
+      const domain = normalizeDomain(entry)
+      if (!domain) return refuse(400, `Invalid address or domain: ${entry}`)
       domainNames.push(domain)
     }
   }
@@ -103,26 +100,27 @@ export async function resolveSubscription(
 
   const lookupDomains = [...new Set([...unique.domains, ...unique.addresses.map(domainOf)])]
   const [reserved, owned] = await Promise.all([
-    unique.addresses.length > 0
-      ? db.select().from(privateAddresses).where(inArray(privateAddresses.email, unique.addresses))
-      : [],
-    db.select().from(domains).where(inArray(domains.domain, lookupDomains)),
+    findPrivateAddresses(db, unique.addresses),
+    findDomains(db, lookupDomains),
   ])
   const reservation = new Map(reserved.map((row) => [row.email, row]))
   const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
   for (const address of unique.addresses) {
     const row = reservation.get(address)
+    const owner = inboxOwner({
+      reservedBy: row?.owner ?? null,
+      domainOwner: domainOwner.get(domainOf(address)) ?? null,
+    })
+    if (owner !== account.id) {
+      return refuse(403, `${address} is not a private address of this account.`)
+    }
     if (row) {
-      if (row.owner !== account.id)
-        return refuse(403, `${address} is not a private address of this account.`)
       if (!row.enablews && !viaSession) {
         return refuse(
           403,
           `Web socket forwarding is off for ${address}: PUT /api/addresses/${address} with {"enablews": true}.`,
         )
       }
-    } else if (domainOwner.get(domainOf(address)) !== account.id) {
-      return refuse(403, `${address} is not a private address of this account.`)
     }
   }
   for (const domain of unique.domains) {

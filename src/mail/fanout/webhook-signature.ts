@@ -1,5 +1,6 @@
 import { WEBHOOK_SIGNATURE_TOLERANCE_SECONDS } from '../../limits'
-import { randomString, toHex } from '../../lib/random'
+import { toHex } from '../../lib/bytes'
+import { randomString } from '../../lib/random'
 
 // Webhook requests are signed so a receiver can tell they come from this service and were
 // not altered: `X-Mailsac-Signature: sha256=<hex>` is HMAC-SHA256, keyed with the address's

@@ -1,11 +1,10 @@
 import type { Database } from '../../db/client'
 import { findListedEntries } from '../../db/queries/denylist'
-import { domainOf, normalizeAddress } from '../../lib/address'
-import type { Envelope } from './ingest'
+import { domainOf, normalizeAddress, normalizeDomain } from '../../lib/address'
+import type { Envelope } from './arrival'
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 const IPV6 = /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$/
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/
 
 /**
  * The canonical form of a deny-list entry (a domain or an IP address), or null when the input
@@ -17,8 +16,8 @@ export function normalizeDenylistEntry(input: string): string | null {
   if (entry.startsWith('[') && entry.endsWith(']')) entry = entry.slice(1, -1)
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(entry)
   if (mapped) entry = mapped[1]
-  if (IPV4.test(entry) || IPV6.test(entry) || DOMAIN.test(entry)) return entry
-  return null
+  if (IPV4.test(entry) || IPV6.test(entry)) return entry
+  return normalizeDomain(entry)
 }
 
 /**

@@ -1,40 +1,21 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
-import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
+import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
+import type { Envelope, StoredMessage } from './arrival'
 import { denylistRefusals } from './denylist'
 import { parseMessage, type ParsedMessage } from './parse'
 import { notifyStored } from '../fanout/notify'
 import { enforceMessageLimits } from './recycle'
 import { randomString } from '../../lib/random'
+import { Refusal, type RefusalStatus } from '../refusal'
 import { sanitizeHtml } from './sanitize'
 import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
-
-/** The SMTP envelope of a delivery. */
-export type Envelope = { from: string; to: string[]; ip?: string | null }
-
-export type StoredMessage = { _id: string; inbox: string }
 
 /** The bindings the pipeline touches; tests pass a bucket that fails to prove no mail is lost. */
 export type IngestBindings = Pick<Env, 'DB' | 'MAIL' | 'REALTIME' | 'DELIVERIES'> & {
   ACCEPTED_DOMAINS?: string
-}
-
-/**
- * Why a delivery was not stored. `permanent` refusals (bad envelope, too large, not a domain
- * we serve) must not be retried; temporary ones (storage failed) must be, so the sender keeps
- * the mail: SMTP 4xx, `/internal/ingest` 503, and an exception out of `email()`.
- */
-export class IngestRefusal extends Error {
-  constructor(
-    readonly permanent: boolean,
-    readonly status: 400 | 403 | 413 | 503,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'IngestRefusal'
-  }
 }
 
 function acceptedDomains(setting: string | undefined): Set<string> | null {
@@ -47,23 +28,19 @@ function acceptedDomains(setting: string | undefined): Set<string> | null {
 
 /** Validates and de-duplicates the envelope recipients. */
 function envelopeRecipients(to: string[], setting: string | undefined): string[] {
-  if (to.length === 0) throw new IngestRefusal(true, 400, 'The envelope has no recipient.')
+  if (to.length === 0) throw new Refusal(400, 'The envelope has no recipient.')
   const accepted = acceptedDomains(setting)
   const recipients = new Set<string>()
   for (const input of to) {
     const address = normalizeAddress(input)
-    if (!address) throw new IngestRefusal(true, 400, `Invalid recipient address: ${input}`)
+    if (!address) throw new Refusal(400, `Invalid recipient address: ${input}`)
     if (accepted && !accepted.has(domainOf(address))) {
-      throw new IngestRefusal(true, 403, `This service does not accept mail for ${address}.`)
+      throw new Refusal(403, `This service does not accept mail for ${address}.`)
     }
     recipients.add(address)
   }
   if (recipients.size > MAX_RECIPIENTS_PER_MESSAGE) {
-    throw new IngestRefusal(
-      true,
-      400,
-      `At most ${MAX_RECIPIENTS_PER_MESSAGE} recipients per message.`,
-    )
+    throw new Refusal(400, `At most ${MAX_RECIPIENTS_PER_MESSAGE} recipients per message.`)
   }
   return [...recipients]
 }
@@ -72,16 +49,12 @@ async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
   try {
     return await parseMessage(raw)
   } catch (error) {
-    throw new IngestRefusal(
-      true,
-      400,
-      `The message could not be parsed: ${(error as Error).message}`,
-    )
+    throw new Refusal(400, `The message could not be parsed: ${(error as Error).message}`)
   }
 }
 
-/** A delivery that passed the permanent checks and was parsed, ready to be stored. */
-type PreparedDelivery = {
+/** An arrival that passed the permanent checks and was parsed, ready to be stored. */
+type PreparedArrival = {
   raw: Uint8Array
   envelope: Envelope
   recipients: string[]
@@ -97,7 +70,7 @@ async function checkDenylist(env: IngestBindings, envelopes: Envelope[]) {
     return await denylistRefusals(database(env.DB), envelopes)
   } catch (error) {
     console.error(`ingest failed at D1 (deny-list): ${(error as Error).message}`)
-    throw new IngestRefusal(false, 503, 'Temporary storage failure (deny-list); try again later.')
+    throw new Refusal(503, 'Temporary storage failure (deny-list); try again later.')
   }
 }
 
@@ -107,7 +80,7 @@ type Ownership = Awaited<ReturnType<typeof findOwnershipFor>>
  * Starts the ownership lookup (reservations, aliases, domain owners) of every envelope
  * recipient, so it runs during the deny-list query and the parse instead of after them: each
  * D1 round trip here delays the SMTP 250. Envelopes refused later were looked up for nothing,
- * which costs less than waiting. Awaited inside `storeDeliveries`, where a failure is a
+ * which costs less than waiting. Awaited inside `storeArrivals`, where a failure is a
  * temporary refusal like any other storage failure.
  */
 function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Promise<Ownership> {
@@ -125,32 +98,32 @@ function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Promise<Ow
 }
 
 /**
- * The permanent checks and the parse: throws a permanent `IngestRefusal`, never stores.
+ * The permanent checks and the parse: throws a permanent `Refusal`, never stores.
  * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch).
  */
-async function prepareDelivery(
+async function prepareArrival(
   env: IngestBindings,
   raw: Uint8Array,
   envelope: Envelope,
   denied: string | null,
-): Promise<PreparedDelivery> {
-  if (denied) throw new IngestRefusal(true, 403, denied)
+): Promise<PreparedArrival> {
+  if (denied) throw new Refusal(403, denied)
   if (raw.byteLength > MAX_MESSAGE_BYTES) {
-    throw new IngestRefusal(true, 413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    throw new Refusal(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
   return { raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
 }
 
 /**
- * Stores deliveries together: the exact raw bytes and the parsed bodies in R2, each
+ * Stores arrivals together: the exact raw bytes and the parsed bodies in R2, each
  * attachment once in R2 under its MD5, and one metadata row per recipient inbox in D1, all
  * rows in one D1 batch (one transaction). Resolves only when everything is durable; throws a
- * temporary `IngestRefusal` otherwise, having stored no row.
+ * temporary `Refusal` otherwise, having stored no row.
  */
-async function storeDeliveries(
+async function storeArrivals(
   env: IngestBindings,
-  deliveries: PreparedDelivery[],
+  arrivals: PreparedArrival[],
   ownership: Promise<Ownership>,
   now: Date,
 ): Promise<StoredMessage[][]> {
@@ -167,7 +140,7 @@ async function storeDeliveries(
     owners = new Set([...addresses, ...domainOwners].map((row) => row.owner))
 
     const blobs = new Map(
-      deliveries.flatMap((delivery) => delivery.parsed.attachments.map((a) => [a.md5, a])),
+      arrivals.flatMap((arrival) => arrival.parsed.attachments.map((a) => [a.md5, a])),
     )
     stage = 'D1 (attachment blobs)'
     await touchAttachmentBlobs(
@@ -178,14 +151,14 @@ async function storeDeliveries(
 
     stage = 'R2'
     const contents = await Promise.all(
-      deliveries.map(async ({ parsed }): Promise<MessageContent> => ({
+      arrivals.map(async ({ parsed }): Promise<MessageContent> => ({
         text: parsed.text,
         html: parsed.html,
         body: await sanitizeHtml(parsed.html),
       })),
     )
     const { bytes, slots } = buildPack(
-      deliveries.map((delivery, i) => ({ raw: delivery.raw, content: contents[i] })),
+      arrivals.map((arrival, i) => ({ raw: arrival.raw, content: contents[i] })),
     )
     await Promise.all([
       env.MAIL.put(pack, bytes),
@@ -197,14 +170,14 @@ async function storeDeliveries(
     ])
 
     stage = 'D1 (messages)'
-    const rows = deliveries.map((delivery, i) =>
-      messageRows(delivery, randomString(24), { packKey: pack, ...slots[i] }, aliasOf, now),
+    const rows = arrivals.map((arrival, i) =>
+      messageRows(arrival, randomString(24), { packKey: pack, ...slots[i] }, aliasOf, now),
     )
-    await insertDeliveries(
+    await insertMessages(
       db,
-      deliveries.map((delivery, i) => ({
+      arrivals.map((arrival, i) => ({
         rows: rows[i],
-        attachments: delivery.parsed.attachments.map((a, position) => ({
+        attachments: arrival.parsed.attachments.map((a, position) => ({
           position,
           md5: a.md5,
           filename: a.filename,
@@ -215,15 +188,15 @@ async function storeDeliveries(
         })),
       })),
     )
-    stored = rows.map((deliveryRows) =>
-      deliveryRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
+    stored = rows.map((arrivalRows) =>
+      arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
     )
   } catch (error) {
     // Nothing references this pack; shared attachment blobs stay (another message may use
     // them) and are reclaimed by the retention sweep when unreferenced.
     await env.MAIL.delete(pack).catch(() => undefined)
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
-    throw new IngestRefusal(false, 503, `Temporary storage failure (${stage}); try again later.`)
+    throw new Refusal(503, `Temporary storage failure (${stage}); try again later.`)
   }
   // The mail is stored: a failure to recycle old mail must not turn into a refusal. Public
   // mail (no owner among the recipients) has no message limit to enforce.
@@ -237,10 +210,10 @@ async function storeDeliveries(
   return stored
 }
 
-/** One D1 row per recipient inbox of a delivery; ids are `<delivery>-0`, `-1`, ... */
+/** One D1 row per recipient inbox of an arrival; ids are `<arrival>-0`, `-1`, ... */
 function messageRows(
-  { parsed, raw, envelope, recipients }: PreparedDelivery,
-  deliveryId: string,
+  { parsed, raw, envelope, recipients }: PreparedArrival,
+  arrivalId: string,
   location: PackSlot & { packKey: string },
   aliasOf: Map<string, string>,
   now: Date,
@@ -252,7 +225,7 @@ function messageRows(
   }
   const md5s = [...new Set(parsed.attachments.map((a) => a.md5))]
   return [...inboxes].map(([inbox, originalInbox], index) => ({
-    id: `${deliveryId}-${index}`,
+    id: `${arrivalId}-${index}`,
     inbox,
     originalInbox,
     domain: domainOf(inbox),
@@ -274,8 +247,8 @@ function messageRows(
 }
 
 /**
- * Stores one delivery. Resolves with the stored message ids only once everything is
- * durable; throws an `IngestRefusal` (permanent or temporary) otherwise, having stored no row.
+ * Stores one arrival. Resolves with the stored message ids only once everything is
+ * durable; throws an `Refusal` (permanent or temporary) otherwise, having stored no row.
  */
 export async function ingestMessage(
   env: IngestBindings,
@@ -285,18 +258,17 @@ export async function ingestMessage(
 ): Promise<StoredMessage[]> {
   const ownership = lookUpOwnership(env, [envelope])
   const [denied] = await checkDenylist(env, [envelope])
-  const delivery = await prepareDelivery(env, raw, envelope, denied)
-  const [stored] = await storeDeliveries(env, [delivery], ownership, now)
+  const arrival = await prepareArrival(env, raw, envelope, denied)
+  const [stored] = await storeArrivals(env, [arrival], ownership, now)
   return stored
 }
 
 export type BatchResult =
-  | { messages: StoredMessage[] }
-  | { status: IngestRefusal['status']; error: string; message: string }
+  { messages: StoredMessage[] } | { status: RefusalStatus; error: string; message: string }
 
 /**
- * Stores many deliveries in one pass (one D1 transaction, R2 writes in parallel), which is
- * how the SMTP bridge keeps up with bursts. Each delivery is refused on its own for permanent
+ * Stores many arrivals in one pass (one D1 transaction, R2 writes in parallel), which is
+ * how the SMTP bridge keeps up with bursts. Each arrival is refused on its own for permanent
  * reasons; a storage failure refuses all of them temporarily (none is stored).
  */
 export async function ingestBatch(
@@ -305,7 +277,7 @@ export async function ingestBatch(
   now = new Date(),
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(items.length)
-  const prepared: { index: number; delivery: PreparedDelivery }[] = []
+  const prepared: { index: number; arrival: PreparedArrival }[] = []
   const ownership = lookUpOwnership(
     env,
     items.map((item) => item.envelope),
@@ -318,17 +290,17 @@ export async function ingestBatch(
     try {
       prepared.push({
         index,
-        delivery: await prepareDelivery(env, item.raw, item.envelope, denied[index]),
+        arrival: await prepareArrival(env, item.raw, item.envelope, denied[index]),
       })
     } catch (error) {
-      if (!(error instanceof IngestRefusal)) throw error
+      if (!(error instanceof Refusal)) throw error
       results[index] = { status: error.status, error: 'refused', message: error.message }
     }
   }
   if (prepared.length > 0) {
-    const stored = await storeDeliveries(
+    const stored = await storeArrivals(
       env,
-      prepared.map((entry) => entry.delivery),
+      prepared.map((entry) => entry.arrival),
       ownership,
       now,
     )

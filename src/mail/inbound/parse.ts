@@ -1,7 +1,7 @@
 import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
 import { MAX_HEADERS_BYTES } from '../../limits'
-import { toHex } from '../../lib/random'
+import { toHex } from '../../lib/bytes'
 
 export type ParsedAttachment = {
   md5: string

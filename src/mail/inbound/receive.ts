@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '../../limits'
-import { ingestMessage, IngestRefusal, type IngestBindings } from './ingest'
+import { Refusal } from '../refusal'
+import { ingestMessage, type IngestBindings } from './ingest'
 
 /**
  * Email Routing's entry point. A permanent refusal is `setReject` (the sending MTA gets a
@@ -15,7 +16,7 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Ingest
   try {
     await ingestMessage(env, raw, { from: message.from, to: [message.to] })
   } catch (error) {
-    if (error instanceof IngestRefusal && error.permanent) {
+    if (error instanceof Refusal && error.permanent) {
       message.setReject(error.message)
       return
     }

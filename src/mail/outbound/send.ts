@@ -6,7 +6,9 @@ import { recordOutboundMessage } from '../../db/queries/outbound'
 import { fail } from '../../http/errors'
 import { domainOf } from '../../lib/address'
 import type { OutboundMessage } from './compose'
-import { ingestMessage, IngestRefusal, type IngestBindings, type StoredMessage } from '../inbound/ingest'
+import type { StoredMessage } from '../inbound/arrival'
+import { ingestMessage, type IngestBindings } from '../inbound/ingest'
+import { Refusal } from '../refusal'
 import { randomString } from '../../lib/random'
 
 export type SendBindings = IngestBindings & Pick<Env, 'EMAIL'>
@@ -81,7 +83,7 @@ async function deliverLocally(
       now,
     )
   } catch (error) {
-    if (!(error instanceof IngestRefusal)) throw error
+    if (!(error instanceof Refusal)) throw error
     return recipients.map((address) => ({
       address,
       delivered: false,

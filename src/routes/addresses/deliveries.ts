@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
-import { findInboxOwner } from '../../db/queries/addresses'
+import { findInboxOwner } from '../../mail/privacy'
 import { deliveryJson, listAddressDeliveries } from '../../db/queries/deliveries'
 import { fail } from '../../http/errors'
 import { inboxParam } from '../../http/inbox-access'

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import { findInboxOwner } from '../../mail/privacy'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
 import { z } from 'zod'
@@ -9,7 +10,6 @@ import {
   addressJson,
   deletePrivateAddress,
   findPrivateAddress,
-  findInboxOwner,
   insertPrivateAddress,
   listPrivateAddresses,
   type PrivateAddress,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { normalizeDomain } from '../../lib/address'
 import { z } from 'zod'
 import { bearerToken } from '../../http/auth'
 import { database } from '../../db/client'
@@ -25,7 +26,7 @@ const domainName = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^(?=.{1,253}$)[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+$/, 'a domain name like example.com')
+  .refine((domain) => normalizeDomain(domain) === domain, 'a domain name like example.com')
 
 adminDomainsRoutes.post(
   '/',

@@ -3,7 +3,9 @@ import { bearerToken } from '../../http/auth'
 import { fail } from '../../http/errors'
 import { z } from 'zod'
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from '../../limits'
-import { ingestBatch, ingestMessage, IngestRefusal, type Envelope } from '../../mail/inbound/ingest'
+import type { Envelope } from '../../mail/inbound/arrival'
+import { ingestBatch, ingestMessage } from '../../mail/inbound/ingest'
+import { Refusal } from '../../mail/refusal'
 import type { AppEnv } from '../../env'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
 import { IngestBatchResult, IngestResult } from '../../http/openapi/schemas'
@@ -68,7 +70,7 @@ ingestRoutes.post(
     try {
       return c.json({ messages: await ingestMessage(c.env, raw, envelope) })
     } catch (error) {
-      if (error instanceof IngestRefusal) fail(error.status, error.message)
+      if (error instanceof Refusal) fail(error.status, error.message)
       throw error
     }
   },
@@ -147,7 +149,7 @@ ingestRoutes.post(
     try {
       return c.json({ results: await ingestBatch(c.env, items) })
     } catch (error) {
-      if (error instanceof IngestRefusal) fail(error.status, error.message)
+      if (error instanceof Refusal) fail(error.status, error.message)
       throw error
     }
   },

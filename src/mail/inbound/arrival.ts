@@ -1,0 +1,13 @@
+/** The SMTP envelope of an arriving message (from Email Routing or the bridge). */
+export type Envelope = {
+  from: string
+  to: string[]
+  /** The SMTP client's address, when the bridge received the message. */
+  ip?: string | null
+}
+
+/** An arriving message: its exact bytes and its envelope. */
+export type Arrival = { raw: Uint8Array; envelope: Envelope }
+
+/** A message row written for one recipient inbox of an arrival. */
+export type StoredMessage = { _id: string; inbox: string }
