@@ -116,6 +116,22 @@ export const DELIVERY_RETRY_MAX_DELAY_SECONDS = 12 * 60 * 60
  */
 export const DELIVERY_MAX_ATTEMPTS = 12
 
+/**
+ * A pending delivery that has not reached the queue this long after it was recorded is queued
+ * again by the cron sweep (its sendBatch at ingest failed). Far above an ingest's own latency.
+ */
+export const DELIVERY_REQUEUE_AFTER_MS = 2 * 60 * 1000
+
+/** Stranded deliveries the sweep queues per cron run (one sendBatch of 100 per slice). */
+export const DELIVERY_REQUEUE_PER_RUN = 500
+
+/**
+ * How long an arrival's idempotency key is remembered: a sender retrying after a 451 or a
+ * lost reply gets the ids stored the first time. RFC 5321 4.5.4.1 suggests giving up after
+ * 4-5 days; a week covers that.
+ */
+export const ARRIVAL_KEY_TTL_MS = 7 * 24 * 60 * 60 * 1000
+
 /** A webhook request's timestamp older than this is a replay (documented for receivers). */
 export const WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = 5 * 60
 

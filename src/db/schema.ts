@@ -126,6 +126,9 @@ export const messages = sqliteTable(
     subject: text('subject').notNull().default(''),
     received: integer('received', { mode: 'timestamp_ms' }).notNull(),
     size: integer('size').notNull(),
+    // The octets the message has with every bare LF written as CRLF: what POP3 sends for it
+    // (RFC 1939 LIST/STAT sizes count the message as sent). Null for mail stored before it.
+    crlfSize: integer('crlf_size'),
     attachments: text('attachments_json', { mode: 'json' }).$type<string[]>().notNull(),
     savedBy: text('saved_by'),
     labels: text('labels_json', { mode: 'json' }).$type<string[]>().notNull(),
@@ -253,6 +256,9 @@ export const deliveries = sqliteTable(
   {
     id: text('id').primaryKey(),
     address: text('address').notNull(),
+    // The account whose setting this delivery serves: its history is that account's alone,
+    // whoever holds the address later. Null only for rows older than the column.
+    account: text('account').references(() => accounts.id, { onDelete: 'cascade' }),
     messageId: text('message_id').notNull(),
     kind: text('kind', { enum: ['webhook', 'slack', 'forward'] }).notNull(),
     target: text('target').notNull(),
@@ -263,8 +269,16 @@ export const deliveries = sqliteTable(
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
     updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
     deliveredAt: integer('delivered_at', { mode: 'timestamp_ms' }),
+    // When the job went onto the queue; null while it still must be (a failed sendBatch at
+    // ingest leaves it so, and the cron sweep queues it again: nothing is lost to a queue blip).
+    queuedAt: integer('queued_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [index('deliveries_address_created_idx').on(t.address, t.created)],
+  (t) => [
+    index('deliveries_address_created_idx').on(t.address, t.created),
+    index('deliveries_unqueued_idx')
+      .on(t.created)
+      .where(sql`${t.queuedAt} is null`),
+  ],
 )
 
 /** Mail sent through POST /api/outgoing-messages: what was sent and what became of it. */
@@ -299,3 +313,22 @@ export const liveInboxes = sqliteTable('live_inboxes', {
   sockets: integer('sockets').notNull(),
   updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 })
+
+/**
+ * Arrivals already stored, by idempotency key, so a sender's retry after a lost reply (the
+ * bridge's 451 on a timeout, Email Routing retrying a temporary failure) stores nothing twice
+ * and answers with the ids stored the first time. The key is written in the same D1 batch as
+ * the message rows, so a key exists exactly when its rows were committed. Kept for
+ * ARRIVAL_KEY_TTL_MS, longer than any sender retries.
+ */
+export const arrivalKeys = sqliteTable(
+  'arrival_keys',
+  {
+    key: text('key').primaryKey(),
+    messages: text('messages_json', { mode: 'json' })
+      .$type<Array<{ _id: string; inbox: string }>>()
+      .notNull(),
+    created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('arrival_keys_created_idx').on(t.created)],
+)

@@ -7,6 +7,7 @@ import {
   findPublicInboxesOverCap,
 } from '../db/queries/retention'
 import {
+  ARRIVAL_KEY_TTL_MS,
   DEFAULT_PUBLIC_INBOX_MAX_MESSAGES,
   DEFAULT_PUBLIC_RETENTION_HOURS,
   RETENTION_CAP_LOOKBACK_MS,
@@ -15,6 +16,8 @@ import {
   RETENTION_MAX_INBOXES_PER_RUN,
   RETENTION_MAX_ORPHAN_BLOBS_PER_RUN,
 } from '../limits'
+import { deleteArrivalKeysBefore } from '../db/queries/arrival-keys'
+import { requeueStranded } from './fanout/queueing'
 import { releaseStorage, sweepOrphanBlobs } from './inbound/storage'
 
 export type RetentionBindings = Pick<Env, 'DB' | 'MAIL'> & {
@@ -62,6 +65,7 @@ export type RetentionReport = {
   expired: number
   overCap: number
   orphanBlobs: number
+  arrivalKeys: number
   backlog: boolean
 }
 
@@ -116,11 +120,24 @@ export async function runRetention(
   }
 
   const orphanBlobs = await sweepOrphanBlobs(db, env.MAIL, now, RETENTION_MAX_ORPHAN_BLOBS_PER_RUN)
-  return { expired, overCap, orphanBlobs, backlog }
+  const arrivalKeys = await deleteArrivalKeysBefore(
+    db,
+    new Date(now.getTime() - ARRIVAL_KEY_TTL_MS),
+    RETENTION_DELETE_BATCH,
+  )
+  return { expired, overCap, orphanBlobs, arrivalKeys, backlog }
 }
 
-/** The `scheduled()` handler: one retention run at the trigger's time, logged for `wrangler tail`. */
-export async function scheduledRetention(controller: ScheduledController, env: RetentionBindings) {
-  const report = await runRetention(env, new Date(controller.scheduledTime))
-  console.log(`retention ${controller.cron}: ${JSON.stringify(report)}`)
+/**
+ * The `scheduled()` handler: one retention run at the trigger's time, then the sweep that
+ * queues again deliveries whose queueing failed at ingest; logged for `wrangler tail`.
+ */
+export async function scheduledRetention(
+  controller: ScheduledController,
+  env: RetentionBindings & Pick<Env, 'DELIVERIES'>,
+) {
+  const now = new Date(controller.scheduledTime)
+  const report = await runRetention(env, now)
+  const requeued = await requeueStranded(env.DELIVERIES, database(env.DB), now)
+  console.log(`retention ${controller.cron}: ${JSON.stringify({ ...report, requeued })}`)
 }

@@ -5,7 +5,10 @@ import { deliveries } from '../schema'
 
 export type DeliveryRow = typeof deliveries.$inferSelect
 export type DeliveryKind = DeliveryRow['kind']
-export type NewDelivery = Pick<DeliveryRow, 'id' | 'address' | 'messageId' | 'kind' | 'target'>
+export type NewDelivery = Pick<
+  DeliveryRow,
+  'id' | 'address' | 'account' | 'messageId' | 'kind' | 'target'
+>
 
 /**
  * The idempotency id of one notification of one message: deterministic, so a repeated
@@ -85,9 +88,11 @@ export async function settleDeliveries(
 }
 
 /** The newest deliveries of an address (GET /api/addresses/:email/webhook-deliveries). */
+/** An account's deliveries of an address (history stays with the account that configured it). */
 export async function listAddressDeliveries(
   db: Database,
   address: string,
+  account: string,
   page: { until?: Date; limit: number },
 ): Promise<DeliveryRow[]> {
   return db
@@ -96,6 +101,7 @@ export async function listAddressDeliveries(
     .where(
       and(
         eq(deliveries.address, address),
+        eq(deliveries.account, account),
         page.until ? lt(deliveries.created, page.until) : undefined,
       ),
     )
@@ -119,4 +125,30 @@ export function deliveryJson(row: DeliveryRow) {
     updated: row.updated.toISOString(),
     deliveredAt: row.deliveredAt?.toISOString() ?? null,
   }
+}
+
+/** Marks deliveries as handed to the queue. */
+export async function markQueued(db: Database, ids: string[], now: Date): Promise<void> {
+  for (const part of byBoundParams(ids, 1, 1)) {
+    await db.update(deliveries).set({ queuedAt: now }).where(inArray(deliveries.id, part))
+  }
+}
+
+/**
+ * Pending deliveries that never reached the queue (its sendBatch failed at ingest) and are
+ * older than `before`, oldest first: the cron sweep queues them again.
+ */
+export function findUnqueuedDeliveries(db: Database, before: Date, limit: number) {
+  return db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(
+      and(
+        sql`${deliveries.queuedAt} is null`,
+        eq(deliveries.status, 'pending'),
+        lt(deliveries.created, before),
+      ),
+    )
+    .orderBy(deliveries.created)
+    .limit(limit)
 }

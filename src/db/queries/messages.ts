@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { byBoundParams } from '../params'
+import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
 import type { Database } from '../client'
 import {
@@ -85,17 +86,34 @@ export async function findMessageAttachments(db: Database, messageId: string) {
 /** Stores arrivals: every recipient row and its attachment rows, in one D1 transaction. */
 export async function insertMessages(
   db: Database,
-  arrivals: { rows: NewMessageRow[]; attachments: Omit<MessageAttachmentRow, 'messageId'>[] }[],
+  arrivals: {
+    key: string | null
+    rows: NewMessageRow[]
+    attachments: Omit<MessageAttachmentRow, 'messageId'>[]
+  }[],
+  now: Date,
 ) {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
-  const statements = arrivals.flatMap(({ rows, attachments }) =>
-    rows.flatMap((row) => [
+  // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
+  // exactly when its mail was stored, and a concurrent retry's batch fails on the key instead
+  // of storing a second copy.
+  const statements = arrivals.flatMap(({ key, rows, attachments }) => [
+    ...(key === null
+      ? []
+      : [
+          insertArrivalKey(
+            db,
+            { key, messages: rows.map((row) => ({ _id: row.id, inbox: row.inbox })) },
+            now,
+          ),
+        ]),
+    ...rows.flatMap((row) => [
       db.insert(messages).values(row),
       ...attachments.map((attachment) =>
         db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
       ),
     ]),
-  )
+  ])
   const [first, ...rest] = statements
   await db.batch([first, ...rest])
 }

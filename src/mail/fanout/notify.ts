@@ -2,24 +2,20 @@ import { database, type Database } from '../../db/client'
 import {
   deliveryId,
   insertPendingDeliveries,
-  settleDeliveries,
   type DeliveryKind,
   type NewDelivery,
 } from '../../db/queries/deliveries'
 import { findFanoutState } from '../../db/queries/fanout'
 import type { MessageRow } from '../../db/queries/messages'
 import { audienceOf, inboxOwner } from '../privacy'
+import { queueDeliveries } from './queueing'
+
+export type { DeliveryJob } from './queueing'
 import type { StoredMessage } from '../inbound/arrival'
 import { accountShard, inboxShard } from './subscriptions'
 
 /** The bindings notification touches. */
 export type NotifyBindings = Pick<Env, 'DB' | 'REALTIME' | 'DELIVERIES'>
-
-/** The body of a message on the deliveries queue: everything else is read from D1. */
-export type DeliveryJob = { deliveryId: string }
-
-/** Queues take at most 100 messages per sendBatch call. */
-const QUEUE_BATCH = 100
 
 export type NotifySummary = { frames: number; queued: string[] }
 
@@ -81,6 +77,7 @@ export async function notifyStored(
         jobs.push({
           id: deliveryId(message.id, kind),
           address: message.inbox,
+          account: audience.account,
           messageId: message.id,
           kind,
           target,
@@ -114,24 +111,5 @@ async function enqueue(
   now: Date,
 ): Promise<string[]> {
   const fresh = await insertPendingDeliveries(db, jobs, now)
-  const queued: string[] = []
-  for (let i = 0; i < fresh.length; i += QUEUE_BATCH) {
-    const ids = fresh.slice(i, i + QUEUE_BATCH)
-    try {
-      await env.DELIVERIES.sendBatch(
-        ids.map((id) => ({ body: { deliveryId: id } satisfies DeliveryJob, contentType: 'json' })),
-      )
-      queued.push(...ids)
-    } catch (error) {
-      // Otherwise the rows would say "pending" forever: the owner sees why nothing came.
-      await settleDeliveries(
-        db,
-        ids,
-        'failed',
-        `Could not be queued: ${(error as Error).message}`,
-        now,
-      )
-    }
-  }
-  return queued
+  return queueDeliveries(env.DELIVERIES, db, fresh, now)
 }

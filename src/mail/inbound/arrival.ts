@@ -4,6 +4,8 @@ export type Envelope = {
   to: string[]
   /** The SMTP client's address, when the bridge received the message. */
   ip?: string | null
+  /** The sender's idempotency key for this arrival (see idempotency.ts), when it has one. */
+  key?: string
 }
 
 /** An arriving message: its exact bytes and its envelope. */

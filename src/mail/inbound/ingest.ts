@@ -3,7 +3,8 @@ import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
-import type { Envelope, StoredMessage } from './arrival'
+import type { Arrival, Envelope, StoredMessage } from './arrival'
+import { storedArrivals } from './idempotency'
 import { denylistRefusals } from './denylist'
 import { parseMessage, type ParsedMessage } from './parse'
 import { notifyStored } from '../fanout/notify'
@@ -55,6 +56,7 @@ async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
 
 /** An arrival that passed the permanent checks and was parsed, ready to be stored. */
 type PreparedArrival = {
+  key: string | null
   raw: Uint8Array
   envelope: Envelope
   recipients: string[]
@@ -103,6 +105,7 @@ function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Promise<Ow
  */
 async function prepareArrival(
   env: IngestBindings,
+  key: string | null,
   raw: Uint8Array,
   envelope: Envelope,
   denied: string | null,
@@ -112,7 +115,7 @@ async function prepareArrival(
     throw new Refusal(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
-  return { raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
+  return { key, raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
 }
 
 /**
@@ -176,6 +179,7 @@ async function storeArrivals(
     await insertMessages(
       db,
       arrivals.map((arrival, i) => ({
+        key: arrival.key,
         rows: rows[i],
         attachments: arrival.parsed.attachments.map((a, position) => ({
           position,
@@ -187,6 +191,7 @@ async function storeArrivals(
           size: a.bytes.byteLength,
         })),
       })),
+      now,
     )
     stored = rows.map((arrivalRows) =>
       arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
@@ -224,6 +229,7 @@ function messageRows(
     if (!inboxes.has(inbox)) inboxes.set(inbox, recipient)
   }
   const md5s = [...new Set(parsed.attachments.map((a) => a.md5))]
+  const crlfSize = crlfOctets(raw)
   return [...inboxes].map(([inbox, originalInbox], index) => ({
     id: `${arrivalId}-${index}`,
     inbox,
@@ -236,6 +242,7 @@ function messageRows(
     subject: parsed.subject,
     received: now,
     size: raw.byteLength,
+    crlfSize,
     attachments: md5s,
     labels: [],
     headers: parsed.headers,
@@ -247,8 +254,9 @@ function messageRows(
 }
 
 /**
- * Stores one arrival. Resolves with the stored message ids only once everything is
- * durable; throws an `Refusal` (permanent or temporary) otherwise, having stored no row.
+ * Stores one arrival. Resolves with the stored message ids only once everything is durable
+ * (or with the ids stored by an earlier attempt of the same arrival); throws a `Refusal`
+ * (permanent or temporary) otherwise, having stored no row.
  */
 export async function ingestMessage(
   env: IngestBindings,
@@ -256,11 +264,9 @@ export async function ingestMessage(
   envelope: Envelope,
   now = new Date(),
 ): Promise<StoredMessage[]> {
-  const ownership = lookUpOwnership(env, [envelope])
-  const [denied] = await checkDenylist(env, [envelope])
-  const arrival = await prepareArrival(env, raw, envelope, denied)
-  const [stored] = await storeArrivals(env, [arrival], ownership, now)
-  return stored
+  const [result] = await ingestBatch(env, [{ raw, envelope }], now)
+  if ('status' in result) throw new Refusal(result.status, result.message)
+  return result.messages
 }
 
 export type BatchResult =
@@ -269,42 +275,110 @@ export type BatchResult =
 /**
  * Stores many arrivals in one pass (one D1 transaction, R2 writes in parallel), which is
  * how the SMTP bridge keeps up with bursts. Each arrival is refused on its own for permanent
- * reasons; a storage failure refuses all of them temporarily (none is stored).
+ * reasons; a storage failure refuses all of them temporarily (none is stored). An arrival
+ * already stored (its key is known) is answered with the ids stored then, and stored again
+ * never.
  */
 export async function ingestBatch(
   env: IngestBindings,
-  items: { raw: Uint8Array; envelope: Envelope }[],
+  items: Arrival[],
   now = new Date(),
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(items.length)
+  const envelopes = items.map((item) => item.envelope)
+  const ownership = lookUpOwnership(env, envelopes)
+  const keys = envelopes.map((envelope) => envelope.key ?? null)
+  const [denied, known] = await Promise.all([
+    checkDenylist(env, envelopes),
+    lookUpStored(
+      env,
+      keys.filter((key) => key !== null),
+      now,
+    ),
+  ])
   const prepared: { index: number; arrival: PreparedArrival }[] = []
-  const ownership = lookUpOwnership(
-    env,
-    items.map((item) => item.envelope),
-  )
-  const denied = await checkDenylist(
-    env,
-    items.map((item) => item.envelope),
-  )
+  const firstWithKey = new Map<string, number>()
   for (const [index, item] of items.entries()) {
+    const key = keys[index]
+    if (key !== null) {
+      const stored = known.get(key)
+      if (stored) {
+        results[index] = { messages: stored }
+        continue
+      }
+      // The same arrival twice in one batch (a retry that caught up with its first attempt).
+      if (firstWithKey.has(key)) continue
+      firstWithKey.set(key, index)
+    }
     try {
-      prepared.push({
-        index,
-        arrival: await prepareArrival(env, item.raw, item.envelope, denied[index]),
-      })
+      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index])
+      prepared.push({ index, arrival })
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
       results[index] = { status: error.status, error: 'refused', message: error.message }
     }
   }
   if (prepared.length > 0) {
-    const stored = await storeArrivals(
-      env,
-      prepared.map((entry) => entry.arrival),
-      ownership,
-      now,
-    )
+    const stored = await storeOnce(env, prepared, ownership, now)
     prepared.forEach((entry, i) => (results[entry.index] = { messages: stored[i] }))
   }
+  keys.forEach((key, index) => {
+    if (key !== null) results[index] ??= results[firstWithKey.get(key) as number]
+  })
   return results
+}
+
+/**
+ * `storeArrivals`, unless a concurrent attempt of the same arrivals committed first: their
+ * keys then make this batch fail as a whole, and the ids that attempt stored are the answer
+ * (the arrivals it did not cover are stored once more, in a batch of their own).
+ */
+async function storeOnce(
+  env: IngestBindings,
+  prepared: { arrival: PreparedArrival }[],
+  ownership: Promise<Ownership>,
+  now: Date,
+): Promise<StoredMessage[][]> {
+  const arrivals = prepared.map((entry) => entry.arrival)
+  try {
+    return await storeArrivals(env, arrivals, ownership, now)
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error
+    const keyed = arrivals.flatMap((arrival) => (arrival.key === null ? [] : [arrival.key]))
+    const known = await lookUpStored(env, keyed, now).catch(
+      () => new Map<string, StoredMessage[]>(),
+    )
+    if (known.size === 0) throw error
+    const isKnown = (arrival: PreparedArrival) => arrival.key !== null && known.has(arrival.key)
+    const rest = arrivals.filter((arrival) => !isKnown(arrival))
+    const stored = rest.length > 0 ? await storeArrivals(env, rest, ownership, now) : []
+    const storedNow = new Map(rest.map((arrival, i) => [arrival, stored[i]]))
+    return arrivals.map((arrival) =>
+      isKnown(arrival)
+        ? (known.get(arrival.key as string) as StoredMessage[])
+        : (storedNow.get(arrival) as StoredMessage[]),
+    )
+  }
+}
+
+/** Arrivals already stored, by key; a D1 failure here is temporary like any storage failure. */
+async function lookUpStored(env: IngestBindings, keys: string[], now: Date) {
+  try {
+    return await storedArrivals(database(env.DB), keys, now)
+  } catch (error) {
+    console.error(`ingest failed at D1 (arrival keys): ${(error as Error).message}`)
+    throw new Refusal(503, 'Temporary storage failure (arrival keys); try again later.')
+  }
+}
+
+/**
+ * The message's size with every bare LF counted as CRLF: POP3 sends mail with CRLF line ends,
+ * and its LIST and STAT sizes must equal what RETR sends (the bridge's pop3Octets).
+ */
+export function crlfOctets(raw: Uint8Array): number {
+  let octets = raw.byteLength
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x0a && (i === 0 || raw[i - 1] !== 0x0d)) octets++
+  }
+  return octets
 }

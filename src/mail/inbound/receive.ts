@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '../../limits'
 import { Refusal } from '../refusal'
+import { emailRoutingKey } from './idempotency'
 import { ingestMessage, type IngestBindings } from './ingest'
 
 /**
@@ -14,7 +15,8 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Ingest
   }
   const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
   try {
-    await ingestMessage(env, raw, { from: message.from, to: [message.to] })
+    const envelope = { from: message.from, to: [message.to] }
+    await ingestMessage(env, raw, { ...envelope, key: await emailRoutingKey(envelope, raw) })
   } catch (error) {
     if (error instanceof Refusal && error.permanent) {
       message.setReject(error.message)

@@ -34,7 +34,7 @@ deliveriesRoutes.get(
     if ((await findInboxOwner(db, email)) !== account.id) {
       fail(401, 'Only the owner of this address can see its deliveries.')
     }
-    const rows = await listAddressDeliveries(db, email, c.req.valid('query'))
+    const rows = await listAddressDeliveries(db, email, account.id, c.req.valid('query'))
     return c.json(rows.map(deliveryJson))
   },
 )

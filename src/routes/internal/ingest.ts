@@ -3,8 +3,9 @@ import { bearerToken } from '../../http/auth'
 import { fail } from '../../http/errors'
 import { z } from 'zod'
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from '../../limits'
-import type { Envelope } from '../../mail/inbound/arrival'
+import type { Arrival, Envelope } from '../../mail/inbound/arrival'
 import { ingestBatch, ingestMessage } from '../../mail/inbound/ingest'
+import { ARRIVAL_KEY } from '../../mail/inbound/idempotency'
 import { Refusal } from '../../mail/refusal'
 import type { AppEnv } from '../../env'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
@@ -61,11 +62,21 @@ ingestRoutes.post(
     const declared = Number(c.req.header('content-length') ?? 0)
     if (declared > MAX_MESSAGE_BYTES)
       fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
-    const raw = new Uint8Array(await c.req.arrayBuffer())
-    const envelope = {
-      from: c.req.query('from') ?? '',
-      to: c.req.queries('to') ?? [],
-      ip: c.req.query('ip') ?? null,
+    let raw: Uint8Array
+    let envelope: Envelope
+    if (c.req.header('content-type')?.startsWith('multipart/form-data')) {
+      // The envelope in the body, as the batch route takes it: a URL is limited to 16 KB and
+      // a hundred recipients do not fit one.
+      const items = await formArrivals(c.req.raw)
+      if (items.length !== 1) fail(400, 'Expected one envelope and one message.')
+      ;({ raw, envelope } = items[0])
+    } else {
+      raw = new Uint8Array(await c.req.arrayBuffer())
+      envelope = {
+        from: c.req.query('from') ?? '',
+        to: c.req.queries('to') ?? [],
+        ip: c.req.query('ip') ?? null,
+      }
     }
     try {
       return c.json({ messages: await ingestMessage(c.env, raw, envelope) })
@@ -80,6 +91,8 @@ const envelopeField = z.object({
   from: z.string().default(''),
   to: z.array(z.string()).min(1),
   ip: z.string().nullish(),
+  // The bridge's idempotency key of the SMTP transaction (src/mail/inbound/idempotency.ts).
+  key: z.string().regex(ARRIVAL_KEY).optional(),
 })
 
 /**
@@ -124,28 +137,9 @@ ingestRoutes.post(
   async (c) => {
     const declared = Number(c.req.header('content-length') ?? 0)
     if (declared > MAX_BATCH_BYTES) fail(413, `A batch may carry at most ${MAX_BATCH_BYTES} bytes.`)
-    let form: FormData
-    try {
-      form = await c.req.raw.formData()
-    } catch {
-      fail(400, 'Expected multipart/form-data with envelope and message fields.')
-    }
-    const envelopes = form.getAll('envelope')
-    const files = form.getAll('message')
-    if (envelopes.length !== files.length || files.length === 0) {
-      fail(400, 'Each message needs exactly one envelope, in the same order.')
-    }
-    if (files.length > MAX_BATCH_MESSAGES)
+    const items = await formArrivals(c.req.raw)
+    if (items.length > MAX_BATCH_MESSAGES)
       fail(400, `At most ${MAX_BATCH_MESSAGES} messages per batch.`)
-    const items: { raw: Uint8Array; envelope: Envelope }[] = []
-    for (const [i, file] of files.entries()) {
-      const envelope = envelopeField.safeParse(
-        typeof envelopes[i] === 'string' ? safeJson(envelopes[i] as string) : null,
-      )
-      if (!envelope.success) fail(400, `Invalid envelope ${i}: {from, to: [..], ip} expected.`)
-      if (typeof file === 'string') fail(400, `Invalid message ${i}: expected a file part.`)
-      items.push({ raw: new Uint8Array(await file.arrayBuffer()), envelope: envelope.data })
-    }
     try {
       return c.json({ results: await ingestBatch(c.env, items) })
     } catch (error) {
@@ -154,6 +148,31 @@ ingestRoutes.post(
     }
   },
 )
+
+/** The `envelope` and `message` parts of a multipart body, paired by position. */
+async function formArrivals(request: Request): Promise<Arrival[]> {
+  let form: FormData
+  try {
+    form = await request.formData()
+  } catch {
+    fail(400, 'Expected multipart/form-data with envelope and message fields.')
+  }
+  const envelopes = form.getAll('envelope')
+  const files = form.getAll('message')
+  if (envelopes.length !== files.length || files.length === 0) {
+    fail(400, 'Each message needs exactly one envelope, in the same order.')
+  }
+  const items: Arrival[] = []
+  for (const [i, file] of files.entries()) {
+    const envelope = envelopeField.safeParse(
+      typeof envelopes[i] === 'string' ? safeJson(envelopes[i] as string) : null,
+    )
+    if (!envelope.success) fail(400, `Invalid envelope ${i}: {from, to: [..], ip, key} expected.`)
+    if (typeof file === 'string') fail(400, `Invalid message ${i}: expected a file part.`)
+    items.push({ raw: new Uint8Array(await file.arrayBuffer()), envelope: envelope.data })
+  }
+  return items
+}
 
 function safeJson(text: string): unknown {
   try {

@@ -1,0 +1,44 @@
+import { inArray, lt } from 'drizzle-orm'
+import type { Database } from '../client'
+import { byBoundParams } from '../params'
+import { arrivalKeys } from '../schema'
+
+export type StoredArrival = { key: string; messages: Array<{ _id: string; inbox: string }> }
+
+/** The arrivals among `keys` already stored since `since`, with the ids stored for them. */
+export async function findArrivalKeys(
+  db: Database,
+  keys: string[],
+  since: Date,
+): Promise<Map<string, StoredArrival['messages']>> {
+  const found = new Map<string, StoredArrival['messages']>()
+  for (const part of byBoundParams([...new Set(keys)], 1)) {
+    const rows = await db.select().from(arrivalKeys).where(inArray(arrivalKeys.key, part))
+    for (const row of rows) if (row.created >= since) found.set(row.key, row.messages)
+  }
+  return found
+}
+
+/** The insert of one arrival's key, to batch with its message rows (same transaction). */
+export function insertArrivalKey(db: Database, arrival: StoredArrival, now: Date) {
+  return db.insert(arrivalKeys).values({ ...arrival, created: now })
+}
+
+/** Forgets up to `limit` keys older than `before`, oldest first (the retention run). */
+export async function deleteArrivalKeysBefore(
+  db: Database,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const expired = db
+    .select({ key: arrivalKeys.key })
+    .from(arrivalKeys)
+    .where(lt(arrivalKeys.created, before))
+    .orderBy(arrivalKeys.created)
+    .limit(limit)
+  const gone = await db
+    .delete(arrivalKeys)
+    .where(inArray(arrivalKeys.key, expired))
+    .returning({ key: arrivalKeys.key })
+  return gone.length
+}
