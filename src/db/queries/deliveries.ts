@@ -107,21 +107,3 @@ export async function listAddressDeliveries(
     .orderBy(desc(deliveries.created), desc(deliveries.id))
     .limit(page.limit)
 }
-
-/** The delivery object of the API. */
-export function deliveryJson(row: DeliveryRow) {
-  return {
-    _id: row.id,
-    address: row.address,
-    messageId: row.messageId,
-    kind: row.kind,
-    target: row.target,
-    status: row.status,
-    attempts: row.attempts,
-    lastStatusCode: row.lastStatusCode,
-    lastError: row.lastError,
-    created: row.created.toISOString(),
-    updated: row.updated.toISOString(),
-    deliveredAt: row.deliveredAt?.toISOString() ?? null,
-  }
-}

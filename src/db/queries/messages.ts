@@ -1,14 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { D1_MAX_BOUND_PARAMS } from '../../limits'
 import type { Database } from '../client'
-import {
-  attachmentBlobs,
-  domains,
-  messageAttachments,
-  messages,
-  privateAddresses,
-  type HeaderList,
-} from '../schema'
+import { attachmentBlobs, domains, messageAttachments, messages, privateAddresses } from '../schema'
 
 export type MessageRow = typeof messages.$inferSelect
 export type NewMessageRow = typeof messages.$inferInsert
@@ -211,39 +204,4 @@ export async function deleteUnreferencedBlobs(
     gone.push(...rows.map((row) => row.md5))
   }
   return gone
-}
-
-/** Mailsac's headers object: lower-cased names; a repeated header becomes an array. */
-export function headersObject(headers: HeaderList): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [name, value] of headers) {
-    const existing = out[name]
-    if (existing === undefined) out[name] = value
-    else if (Array.isArray(existing)) existing.push(value)
-    else out[name] = [existing, value]
-  }
-  return out
-}
-
-/** The abbreviated message object of list, star and metadata responses. */
-export function messageJson(row: MessageRow) {
-  return {
-    _id: row.id,
-    inbox: row.inbox,
-    originalInbox: row.originalInbox,
-    domain: row.domain,
-    from: row.from,
-    to: row.to,
-    cc: row.cc,
-    bcc: row.bcc,
-    subject: row.subject,
-    received: row.received.toISOString(),
-    size: row.size,
-    attachments: row.attachments.length > 0 ? row.attachments : null,
-    savedBy: row.savedBy,
-    labels: row.labels,
-    folder: row.folder,
-    read: row.read,
-    ip: row.ip,
-  }
 }

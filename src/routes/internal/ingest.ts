@@ -6,7 +6,7 @@ import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from '../../li
 import { ingestBatch, ingestMessage, IngestRefusal, type Envelope } from '../../mail/inbound/ingest'
 import type { AppEnv } from '../../env'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
-import { IngestBatchResult, IngestResult } from '../../http/openapi/schemas'
+import { IngestBatchResult, IngestResult } from './schema'
 
 /**
  * `POST /internal/ingest?from=&to=&to=&ip=`: raw RFC 5322 bytes in, stored message ids out.
