@@ -4,16 +4,12 @@ import { handleError, handleNotFound } from './http/errors'
 import { API_RATE_LIMIT_PERIOD_SECONDS } from './limits'
 import { rateLimit } from './http/rate-limit'
 import { accountRoutes } from './routes/account/index'
-import { addressesRoutes, addressExtrasRoutes } from './routes/addresses/index'
-import { adminRoutes } from './routes/internal/accounts'
-import { adminDenylistRoutes } from './routes/internal/denylist'
-import { adminDomainsRoutes } from './routes/internal/domains'
+import { addressesRoutes } from './routes/addresses/index'
 import { authRoutes } from './routes/auth/index'
 import { contentRoutes } from './routes/content/index'
-import { deliveriesRoutes } from './routes/addresses/deliveries'
 import { domainsRoutes } from './routes/domains/index'
 import { inboxRoutes } from './routes/inbox/index'
-import { ingestRoutes } from './routes/internal/ingest'
+import { internalRoutes } from './routes/internal/index'
 import { limitsRoutes } from './routes/limits/index'
 import { mailstatsRoutes } from './routes/mailstats/index'
 import { messagesRoutes } from './routes/messages/index'
@@ -39,11 +35,25 @@ app.use(
     periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
   }),
 )
+
+// Which router owns which paths. Four share a prefix; their paths are disjoint:
+//
+//   /api/addresses/starred/messages            messages  (see the order note below)
+//   /api/addresses/:email/messages...          messages
+//   /api/addresses/:email/message-count        messages
+//   /api/addresses[/:email[/...]]              addresses (availability, webhook-secret,
+//   /api/private-address-forwarding/:email     addresses  webhook-deliveries)
+//   /api/private-addresses-bulk                addresses
+//   /api/inbox, /api/inbox-filter, /api/inbox-search       inbox
+//   /api/{headers,body,dirty,text,raw}/:email/:messageId   content
+//
+// Order: Hono tries routes in registration order, and GET /api/addresses/starred/messages also
+// matches /:email/messages. The messages router registers `/starred/messages` first so
+// "starred" is never read as an address; it is mounted before addresses so no route of
+// theirs can come ahead of it either.
 app.route('/api/me', accountRoutes)
 app.route('/api/addresses', messagesRoutes)
-app.route('/api/addresses', addressesRoutes)
-app.route('/api/addresses', deliveriesRoutes)
-app.route('/api', addressExtrasRoutes)
+app.route('/api', addressesRoutes)
 app.route('/api/domains', domainsRoutes)
 app.route('/api', inboxRoutes)
 app.route('/api', contentRoutes)
@@ -52,10 +62,8 @@ app.route('/api/limits', limitsRoutes)
 app.route('/api/outgoing-messages', outgoingRoutes)
 // Mailsac's websocket path, outside /api: the key comes in the query string (`?key=`).
 app.route('/incoming-messages', realtimeRoutes)
-app.route('/internal/ingest', ingestRoutes)
-app.route('/internal/admin/domains', adminDomainsRoutes)
-app.route('/internal/admin/denylist', adminDenylistRoutes)
-app.route('/internal/admin', adminRoutes)
+// Ingest and the operator routes, behind bearer tokens (their order: src/routes/internal/index.ts).
+app.route('/internal', internalRoutes)
 // /api/openapi.json (behind the key middleware like every /api route) and /docs.
 app.route('/', referenceRoutes(app))
 // Last: the pages' middleware (session, CSP) must not wrap the API routes above.

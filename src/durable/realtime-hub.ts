@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
-import { messageJson, headersObject, type MessageRow } from '../db/queries/messages'
+import type { MessageRow } from '../db/queries/messages'
 import { MAX_WS_FRAME_BYTES, WS_HEARTBEAT_INTERVAL_MS } from '../limits'
-import { fullMessageJson } from '../mail/message-json'
+import { fullMessageJson, headersObject, messageJson } from '../mail/message-json'
 
 /**
  * What one websocket listens to, kept in its hibernation attachment. `account` is null on

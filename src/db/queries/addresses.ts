@@ -109,27 +109,6 @@ export function listPrivateAddresses(db: Database, owner: string) {
     .where(eq(privateAddresses.owner, owner))
     .orderBy(privateAddresses.email)
 }
-
-/** The Mailsac address object. */
-export function addressJson(address: PrivateAddress) {
-  return {
-    _id: address.email,
-    owner: address.owner,
-    created: address.created.toISOString(),
-    updated: address.updated.toISOString(),
-    enablews: address.enablews,
-    forward: address.forward,
-    webhook: address.webhook,
-    webhookSlack: address.webhookSlack,
-    webhookSlackToFrom: address.webhookSlackToFrom,
-    encryptedInbox: address.encryptedInbox,
-    info: address.info,
-    // The key signing this address's webhook requests (docs/realtime.md). This object only
-    // ever goes to the address's owner.
-    webhookSecret: address.webhookSecret,
-  }
-}
-
 /**
  * The address's webhook signing key, creating it (with `newSecret`) for addresses reserved
  * before keys existed; a concurrent creator's key wins, so every attempt signs with one key.

@@ -108,25 +108,6 @@ export async function listAddressDeliveries(
     .orderBy(desc(deliveries.created), desc(deliveries.id))
     .limit(page.limit)
 }
-
-/** The delivery object of the API. */
-export function deliveryJson(row: DeliveryRow) {
-  return {
-    _id: row.id,
-    address: row.address,
-    messageId: row.messageId,
-    kind: row.kind,
-    target: row.target,
-    status: row.status,
-    attempts: row.attempts,
-    lastStatusCode: row.lastStatusCode,
-    lastError: row.lastError,
-    created: row.created.toISOString(),
-    updated: row.updated.toISOString(),
-    deliveredAt: row.deliveredAt?.toISOString() ?? null,
-  }
-}
-
 /** Marks deliveries as handed to the queue. */
 export async function markQueued(db: Database, ids: string[], now: Date): Promise<void> {
   for (const part of byBoundParams(ids, 1, 1)) {

@@ -66,18 +66,6 @@ export async function deleteDomainMessages(db: Database, domain: string) {
     .where(eq(messages.domain, domain))
     .returning({ packKey: messages.packKey, attachments: messages.attachments })
 }
-
-/** The OpenAPI `Domain` object. */
-export function domainJson(domain: Domain) {
-  return {
-    _id: domain.domain,
-    owner: domain.owner,
-    created: domain.created.toISOString(),
-    isPrivate: true,
-    sendingVerified: domain.sendingVerified,
-  }
-}
-
 /** The owned domains among `names`. */
 export function findDomains(db: Database, names: string[]): Promise<Domain[]> {
   if (names.length === 0) return Promise.resolve([])

@@ -3,14 +3,7 @@ import { byBoundParams } from '../params'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
 import type { Database } from '../client'
-import {
-  attachmentBlobs,
-  domains,
-  messageAttachments,
-  messages,
-  privateAddresses,
-  type HeaderList,
-} from '../schema'
+import { attachmentBlobs, domains, messageAttachments, messages, privateAddresses } from '../schema'
 
 export type MessageRow = typeof messages.$inferSelect
 export type NewMessageRow = typeof messages.$inferInsert
@@ -208,39 +201,4 @@ export async function deleteUnreferencedBlobs(
     gone.push(...rows.map((row) => row.md5))
   }
   return gone
-}
-
-/** Mailsac's headers object: lower-cased names; a repeated header becomes an array. */
-export function headersObject(headers: HeaderList): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [name, value] of headers) {
-    const existing = out[name]
-    if (existing === undefined) out[name] = value
-    else if (Array.isArray(existing)) existing.push(value)
-    else out[name] = [existing, value]
-  }
-  return out
-}
-
-/** The abbreviated message object of list, star and metadata responses. */
-export function messageJson(row: MessageRow) {
-  return {
-    _id: row.id,
-    inbox: row.inbox,
-    originalInbox: row.originalInbox,
-    domain: row.domain,
-    from: row.from,
-    to: row.to,
-    cc: row.cc,
-    bcc: row.bcc,
-    subject: row.subject,
-    received: row.received.toISOString(),
-    size: row.size,
-    attachments: row.attachments.length > 0 ? row.attachments : null,
-    savedBy: row.savedBy,
-    labels: row.labels,
-    folder: row.folder,
-    read: row.read,
-    ip: row.ip,
-  }
 }

@@ -1,7 +1,7 @@
 import { describeRoute, resolver, type DescribeRouteOptions } from 'hono-openapi'
 import type { ZodType } from 'zod'
 import { statusText } from '../errors'
-import { ErrorBody } from './schemas'
+import { ErrorBody } from './common'
 
 /** Who may call a route; decides its `security` and the failures every such route shares. */
 export type Access =

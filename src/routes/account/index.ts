@@ -6,7 +6,7 @@ import { rotateApiKey } from '../../db/queries/accounts'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { describe, json } from '../../http/openapi/describe'
-import { AccountStats, Me, NewApiKey } from '../../http/openapi/schemas'
+import { AccountStats, Me, NewApiKey } from './schema'
 
 /** The account API: `/api/me` and `/api/me/stats`. */
 export const accountRoutes = new Hono<AppEnv>()

@@ -2,49 +2,52 @@ import { and, eq } from 'drizzle-orm'
 import { findInboxOwner } from '../../mail/privacy'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
-import { z } from 'zod'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { database, type Database } from '../../db/client'
 import { adjustPrivateAddressCredits, type Account } from '../../db/queries/accounts'
 import {
-  addressJson,
   deletePrivateAddress,
   findPrivateAddress,
   insertPrivateAddress,
   listPrivateAddresses,
   type PrivateAddress,
 } from '../../db/queries/addresses'
+import { listAddressDeliveries } from '../../db/queries/deliveries'
 import { deleteAllInboxMessages } from '../../db/queries/messages'
 import { privateAddresses } from '../../db/schema'
 import { fail } from '../../http/errors'
 import { domainOf, normalizeAddress } from '../../lib/address'
-import { addressSettingsSchema } from './schema'
 import { inboxParam } from '../../http/inbox-access'
 import { releaseStorage } from '../../mail/inbound/storage'
 import { newWebhookSecret } from '../../mail/fanout/webhook-signature'
 import type { AppEnv } from '../../env'
-import { validate } from '../../http/validation'
+import { pageQuery, validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
+import { addressJson, deliveryJson } from './json'
 import {
   Address,
   AddressAvailability,
   AddressList,
   AddressLookup,
   AddressReleased,
+  addressSettingsSchema,
+  bulkBody,
   BulkReservation,
-} from '../../http/openapi/schemas'
+  deleteQuery,
+  DeliveryList,
+  MAX_BULK_ADDRESSES,
+} from './schema'
 
-/** Private addresses: `/api/addresses[/:email[/availability]]`. */
+/**
+ * Private addresses, mounted at `/api` because the resource has three prefixes:
+ * `/addresses[/:email[/availability|/webhook-secret|/webhook-deliveries]]`, and the seed's
+ * `/private-address-forwarding/:email` and `/private-addresses-bulk`. The messages of an
+ * inbox (`/addresses/:email/messages...`) are the messages router's.
+ */
 export const addressesRoutes = new Hono<AppEnv>()
 
-/** `/api/private-address-forwarding/:email` (the seed's path) and `/api/private-addresses-bulk`. */
-export const addressExtrasRoutes = new Hono<AppEnv>()
-
-/** Most addresses one bulk request may reserve (OpenAPI: "The max addresses per request is 100"). */
-const MAX_BULK_ADDRESSES = 100
-
 addressesRoutes.get(
-  '/',
+  '/addresses',
   describe({
     tag: 'Addresses',
     access: 'account',
@@ -60,7 +63,7 @@ addressesRoutes.get(
 )
 
 addressesRoutes.get(
-  '/:email/availability',
+  '/addresses/:email/availability',
   describe({
     tag: 'Addresses',
     access: 'anyone',
@@ -77,7 +80,7 @@ addressesRoutes.get(
 )
 
 addressesRoutes.get(
-  '/:email',
+  '/addresses/:email',
   describe({
     tag: 'Addresses',
     access: 'inbox',
@@ -149,7 +152,7 @@ async function reserveAddress(db: Database, account: Account, email: string): Pr
 }
 
 addressesRoutes.post(
-  '/:email',
+  '/addresses/:email',
   describe({
     tag: 'Addresses',
     access: 'account',
@@ -223,18 +226,10 @@ const settingsDescription = (summary: string, description: string) =>
   })
 
 addressesRoutes.put(
-  '/:email',
+  '/addresses/:email',
   settingsDescription(
     'Configure a private address',
     'Forwarding, webhook, Slack webhook, websocket publishing and a note.',
-  ),
-  updateSettings,
-)
-addressExtrasRoutes.put(
-  '/private-address-forwarding/:email',
-  settingsDescription(
-    'Configure a private address (seed path)',
-    "The seed's path for PUT /api/addresses/{email}: the same body and answer.",
   ),
   updateSettings,
 )
@@ -245,7 +240,7 @@ addressExtrasRoutes.put(
  * signed with the new key. Not a Mailsac route: Mailsac does not sign webhooks.
  */
 addressesRoutes.post(
-  '/:email/webhook-secret',
+  '/addresses/:email/webhook-secret',
   describe({
     tag: 'Addresses',
     access: 'account',
@@ -276,10 +271,8 @@ addressesRoutes.post(
   },
 )
 
-const deleteQuery = z.object({ deleteAddressMessages: z.enum(['true', 'false']).optional() })
-
 addressesRoutes.delete(
-  '/:email',
+  '/addresses/:email',
   describe({
     tag: 'Addresses',
     access: 'account',
@@ -312,17 +305,49 @@ addressesRoutes.delete(
   },
 )
 
-const bulkBody = z.object({
-  addresses: z.array(z.string()).min(1).max(MAX_BULK_ADDRESSES),
-  _mailsacKey: z.string().optional(),
-})
+addressesRoutes.get(
+  '/addresses/:email/webhook-deliveries',
+  describe({
+    tag: 'Webhooks',
+    access: 'account',
+    summary: 'List webhook deliveries of an address',
+    description:
+      'What became of each webhook, Slack post and forward of its mail, newest first. Owner only.',
+    responses: { 200: json(DeliveryList, 'Deliveries') },
+    failures: { 401: 'Only the owner of this address can see its deliveries.' },
+  }),
+  accountOnly,
+  validate('query', pageQuery),
+  async (c) => {
+    const account = requireAccount(c.get('account'))
+    const email = inboxParam(c.req.param('email'))
+    const db = database(c.env.DB)
+    // Targets (webhook and Slack URLs) and errors are the owner's business only.
+    if ((await findInboxOwner(db, email)) !== account.id) {
+      fail(401, 'Only the owner of this address can see its deliveries.')
+    }
+    const rows = await listAddressDeliveries(db, email, account.id, c.req.valid('query'))
+    return c.json(rows.map(deliveryJson))
+  },
+)
+
+// The seed's path for PUT /addresses/:email (updateSettings above). Registered here, after
+// the webhook routes, so the OpenAPI document keeps its path order.
+addressesRoutes.put(
+  '/private-address-forwarding/:email',
+  settingsDescription(
+    'Configure a private address (seed path)',
+    "The seed's path for PUT /api/addresses/{email}: the same body and answer.",
+  ),
+  updateSettings,
+)
 
 /**
  * Reserves many addresses and reports each: the address object when reserved, or
  * `{ _id, error, message }` when not (already owned, no credits left, invalid), so one bad
  * address does not undo the others.
  */
-addressExtrasRoutes.post(
+addressesRoutes.post(
   '/private-addresses-bulk',
   describe({
     tag: 'Addresses',

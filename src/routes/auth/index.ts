@@ -9,7 +9,8 @@ import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
-import { LoginResult, Notice } from '../../http/openapi/schemas'
+import { Notice } from '../../http/openapi/common'
+import { LoginResult } from './schema'
 
 /** Cookie sessions for the web pages: `/api/auth/login` and `/api/auth/logout`. */
 export const authRoutes = new Hono<AppEnv>()

@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono'
 import { database } from '../../db/client'
-import { headersObject } from '../../db/queries/messages'
 import { fail } from '../../http/errors'
 import { standaloneHtml } from '../../mail/display'
 import { requestedMessage } from '../../http/inbox-access'
@@ -8,7 +7,7 @@ import { readContent, readRaw } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
 import { downloadQuery, validate } from '../../http/validation'
 import { describe, json, media } from '../../http/openapi/describe'
-import { HeadersObject } from '../../http/openapi/schemas'
+import { HeadersObject, headersObject } from '../../mail/message-json'
 
 /** The seed's per-representation routes: `/api/{headers,body,dirty,text,raw}/:email/:messageId`. */
 export const contentRoutes = new Hono<AppEnv>()

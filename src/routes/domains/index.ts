@@ -4,18 +4,19 @@ import { database } from '../../db/client'
 import {
   countDomainMessages,
   deleteDomainMessages,
-  domainJson,
   findDomain,
   listDomainMessages,
   listDomains,
 } from '../../db/queries/domains'
-import { messageJson } from '../../db/queries/messages'
 import { fail } from '../../http/errors'
 import { releaseStorage } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
 import { pageQuery, validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
-import { DomainDetail, DomainList, MessageList } from '../../http/openapi/schemas'
+import { MessageList } from '../../http/openapi/common'
+import { messageJson } from '../../mail/message-json'
+import { domainJson } from './json'
+import { DomainDetail, DomainList } from './schema'
 
 /** Custom domains owned by the account: `/api/domains`. Mail at them is private to it. */
 export const domainsRoutes = new Hono<AppEnv>()

@@ -3,13 +3,13 @@ import { z } from 'zod'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
 import { accountInbox, searchAccountMessages } from '../../db/queries/inbox'
-import { messageJson } from '../../db/queries/messages'
 import { fail } from '../../http/errors'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../limits'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
-import { InboxFilter, InboxPage, InboxSearch } from '../../http/openapi/schemas'
+import { messageJson } from '../../mail/message-json'
+import { InboxFilter, InboxPage, InboxSearch } from './schema'
 
 /** Account-wide views of the Inbox UI: `/api/inbox`, `/api/inbox-filter`, `/api/inbox-search`. */
 export const inboxRoutes = new Hono<AppEnv>()

@@ -13,13 +13,7 @@ import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
-import {
-  AdminAccount,
-  AdminAccountCreated,
-  ApiKey,
-  Released,
-  Sends,
-} from '../../http/openapi/schemas'
+import { AdminAccount, AdminAccountCreated, ApiKey, Released, Sends } from './schema'
 
 /** Operator routes behind ADMIN_TOKEN, used by `npm run admin`. */
 export const adminRoutes = new Hono<AppEnv>()

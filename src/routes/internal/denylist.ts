@@ -13,11 +13,7 @@ import { normalizeDenylistEntry } from '../../mail/inbound/denylist'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json, OPERATOR, pathParam } from '../../http/openapi/describe'
-import {
-  Denylist,
-  DenylistEntry as DenylistEntryBody,
-  DenylistRemoved,
-} from '../../http/openapi/schemas'
+import { Denylist, DenylistEntry as DenylistEntryBody, DenylistRemoved } from './schema'
 
 /**
  * Operator routes for the deny-list (`npm run admin -- denylist ...`):

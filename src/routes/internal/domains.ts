@@ -6,7 +6,6 @@ import { database } from '../../db/client'
 import { findAccount } from '../../db/queries/accounts'
 import {
   claimDomain,
-  domainJson,
   findDomain,
   releaseDomain,
   setSendingVerified,
@@ -15,7 +14,9 @@ import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
-import { Domain, Released } from '../../http/openapi/schemas'
+import { domainJson } from '../domains/json'
+import { Domain } from '../domains/schema'
+import { Released } from './schema'
 
 /** Operator routes for custom domains: `/internal/admin/domains`, behind ADMIN_TOKEN. */
 export const adminDomainsRoutes = new Hono<AppEnv>()

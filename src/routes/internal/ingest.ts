@@ -9,7 +9,7 @@ import { ARRIVAL_KEY } from '../../mail/inbound/idempotency'
 import { Refusal } from '../../mail/refusal'
 import type { AppEnv } from '../../env'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
-import { IngestBatchResult, IngestResult } from '../../http/openapi/schemas'
+import { IngestBatchResult, IngestResult } from './schema'
 
 /**
  * `POST /internal/ingest?from=&to=&to=&ip=`: raw RFC 5322 bytes in, stored message ids out.

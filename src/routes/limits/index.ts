@@ -13,7 +13,7 @@ import {
 import { retentionSettings } from '../../mail/retention'
 import type { AppEnv } from '../../env'
 import { describe, json } from '../../http/openapi/describe'
-import { Limits } from '../../http/openapi/schemas'
+import { Limits } from './schema'
 
 /** `GET /api/limits`: the service's retention rules and limits, so clients need not guess. */
 export const limitsRoutes = new Hono<AppEnv>()

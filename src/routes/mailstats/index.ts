@@ -11,7 +11,6 @@ import {
   topDomains,
   topSenders,
 } from '../../db/queries/mailstats'
-import { messageJson } from '../../db/queries/messages'
 import { fail } from '../../http/errors'
 import { DEFAULT_STATS_LIMIT, MAX_STATS_LIMIT } from '../../limits'
 import { normalizeDenylistEntry } from '../../mail/inbound/denylist'
@@ -19,13 +18,9 @@ import { attachmentKey } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, file, json, pathParam } from '../../http/openapi/describe'
-import {
-  AttachmentCount,
-  Blacklist,
-  BlacklistCheck,
-  MessageList,
-  TallyList,
-} from '../../http/openapi/schemas'
+import { MessageList } from '../../http/openapi/common'
+import { messageJson } from '../../mail/message-json'
+import { AttachmentCount, Blacklist, BlacklistCheck, TallyList } from './schema'
 
 /**
  * Mailsac's Attachments and Email Stats APIs: `/api/mailstats/...`. Anyone may call them, so

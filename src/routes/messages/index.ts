@@ -9,35 +9,38 @@ import {
   findMessageAttachments,
   listInboxMessages,
   listStarredMessages,
-  messageJson,
   updateMessage,
 } from '../../db/queries/messages'
 import { touchRecents } from '../../db/queries/account-stats'
 import { fail } from '../../http/errors'
-import { fullMessageJson } from '../../mail/message-json'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { attachmentKey, releaseStorage } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
 import { pageQuery, validate } from '../../http/validation'
 import { describe, file, json, media, pathParam } from '../../http/openapi/describe'
+import { MessageList } from '../../http/openapi/common'
+import { FullMessage, fullMessageJson, Message, messageJson } from '../../mail/message-json'
 import {
   AttachmentList,
-  FullMessage,
+  folderParam,
   GroupedHeaders,
+  headersQuery,
+  labelParam,
   MessageCount,
   MessageDeleted,
   MessageFolder,
   MessageLabels,
-  MessageList,
   MessageRead,
   OrderedHeaders,
-  Message,
-} from '../../http/openapi/schemas'
+} from './schema'
 
-/** Messages of an inbox: `/api/addresses/...` (seed paths plus the OpenAPI's modern ones). */
+/**
+ * Messages of an inbox, mounted at `/api/addresses`: `/:email/messages...`, `/:email/message-count`
+ * and `/starred/messages` (seed paths plus the OpenAPI's modern ones).
+ */
 export const messagesRoutes = new Hono<AppEnv>()
 
-// Registered before `/:email/messages` so "starred" is not read as an address.
+// First, before `/:email/messages`: see the mount order note in src/app.ts.
 messagesRoutes.get(
   '/starred/messages',
   describe({
@@ -173,10 +176,6 @@ messagesRoutes.put(
   },
 )
 
-const headersQuery = z.object({
-  messageHeadersFormat: z.enum(['json', 'json-ordered', 'plain']).default('json'),
-})
-
 messagesRoutes.get(
   '/:email/messages/:messageId/headers',
   describe({
@@ -274,8 +273,6 @@ messagesRoutes.get(
   },
 )
 
-const labelParam = z.string().min(1).max(100)
-
 messagesRoutes.put(
   '/:email/messages/:messageId/labels/:label',
   describe({
@@ -316,8 +313,6 @@ messagesRoutes.delete(
     return c.json({ _id: message.id, labels })
   },
 )
-
-const folderParam = z.enum(['inbox', 'all', 'spam', 'trash'])
 
 messagesRoutes.put(
   '/:email/messages/:messageId/folder/:folder',

@@ -7,7 +7,7 @@ import { sendOutbound } from '../../mail/outbound/send'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
-import { SendResult } from '../../http/openapi/schemas'
+import { SendResult } from './schema'
 
 /** `POST /api/outgoing-messages`: send mail, one credit per recipient. */
 export const outgoingRoutes = new Hono<AppEnv>()

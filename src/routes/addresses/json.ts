@@ -1,0 +1,40 @@
+import type { PrivateAddress } from '../../db/queries/addresses'
+import type { DeliveryRow } from '../../db/queries/deliveries'
+
+/** The Mailsac address object (OpenAPI `Address` in ./schema.ts). */
+export function addressJson(address: PrivateAddress) {
+  return {
+    _id: address.email,
+    owner: address.owner,
+    created: address.created.toISOString(),
+    updated: address.updated.toISOString(),
+    enablews: address.enablews,
+    forward: address.forward,
+    webhook: address.webhook,
+    webhookSlack: address.webhookSlack,
+    webhookSlackToFrom: address.webhookSlackToFrom,
+    encryptedInbox: address.encryptedInbox,
+    info: address.info,
+    // The key signing this address's webhook requests (docs/realtime.md). This object only
+    // ever goes to the address's owner.
+    webhookSecret: address.webhookSecret,
+  }
+}
+
+/** The delivery object of GET /api/addresses/:email/webhook-deliveries (OpenAPI `Delivery`). */
+export function deliveryJson(row: DeliveryRow) {
+  return {
+    _id: row.id,
+    address: row.address,
+    messageId: row.messageId,
+    kind: row.kind,
+    target: row.target,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatusCode: row.lastStatusCode,
+    lastError: row.lastError,
+    created: row.created.toISOString(),
+    updated: row.updated.toISOString(),
+    deliveredAt: row.deliveredAt?.toISOString() ?? null,
+  }
+}
