@@ -37,6 +37,24 @@ export class WorkerUnavailableError extends Error {
 
 /** @typedef {{ apiKey: string | null, clientIp?: string }} Caller */
 
+// The shapes below are the Worker's JSON answers (its zod response schemas); the casts from
+// `response.json()` trust them, since the Worker is the bridge's own peer behind a token.
+
+/** @typedef {{ messages: { _id: string, inbox: string }[] }} IngestResult */
+
+/**
+ * One message of a batch: stored, or refused with the status the single-message route would
+ * have answered.
+ * @typedef {IngestResult | { status: number, error: string, message: string }} IngestBatchResult
+ */
+
+/**
+ * @typedef {object} OutgoingResult
+ * @property {string} _id
+ * @property {string} messageId
+ * @property {{ address: string, delivered: boolean, error?: string }[]} recipients
+ */
+
 /**
  * @param {{ apiUrl: string, ingestToken: string, workerTimeoutMs: number }} options
  */
@@ -147,7 +165,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      * @param {{ body: Buffer | AsyncIterable<Uint8Array>, length: number }} message raw bytes;
      *   the exact Content-Length makes an upload cut short an error instead of a shorter message
      * @param {AbortSignal} signal the caller times the upload, which may be long for 25 MiB
-     * @returns {Promise<{ messages: { _id: string, inbox: string }[] }>}
+     * @returns {Promise<IngestResult>}
      */
     async ingest(envelope, message, signal) {
       const query = new URLSearchParams({ from: envelope.from })
@@ -162,12 +180,12 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
             'content-type': 'message/rfc822',
             'content-length': String(message.length),
           },
-          body: /** @type {any} */ (message.body),
+          body: message.body,
           duplex: 'half',
         },
         { signal, headersTimeout: false },
       )
-      return /** @type {any} */ (await response.json())
+      return /** @type {IngestResult} */ (await response.json())
     },
 
     /**
@@ -175,7 +193,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      * order: `{ messages }` when stored, `{ status, error, message }` when refused.
      * @param {{ envelope: { from: string, to: string[], ip: string }, raw: Buffer }[]} items
      * @param {AbortSignal} signal
-     * @returns {Promise<({ messages: { _id: string, inbox: string }[] } | { status: number, error: string, message: string })[]>}
+     * @returns {Promise<IngestBatchResult[]>}
      */
     async ingestBatch(items, signal) {
       const form = new FormData()
@@ -188,7 +206,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
         { method: 'POST', headers: { authorization: `Bearer ${ingestToken}` }, body: form },
         { signal },
       )
-      return /** @type {any} */ (await response.json()).results
+      return /** @type {{ results: IngestBatchResult[] }} */ (await response.json()).results
     },
 
     /**
@@ -198,7 +216,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      */
     async whoAmI(apiKey) {
       const response = await request('/api/me', { headers: { 'Mailsac-Key': apiKey } })
-      return /** @type {any} */ (await response.json())
+      return /** @type {{ _id: string } | null} */ (await response.json())
     },
 
     /**
@@ -207,7 +225,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      * @param {string} apiKey
      * @param {{ raw: Buffer, envelope: { from: string, to: string[] } }} message
      * @param {AbortSignal} [signal]
-     * @returns {Promise<{ _id: string, messageId: string, recipients: { address: string, delivered: boolean, error?: string }[] }>}
+     * @returns {Promise<OutgoingResult>}
      */
     async sendOutgoing(apiKey, { raw, envelope }, signal) {
       const response = await request(
@@ -221,7 +239,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
         },
         { signal },
       )
-      return /** @type {any} */ (await response.json())
+      return /** @type {OutgoingResult} */ (await response.json())
     },
 
     /**
@@ -237,7 +255,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
       const response = await request(`/api/addresses/${pathSegment(email)}/messages?${query}`, {
         headers: callerHeaders(caller),
       })
-      return /** @type {any} */ (await response.json())
+      return /** @type {ListedMessage[]} */ (await response.json())
     },
 
     /**
@@ -325,7 +343,7 @@ async function readNodeErrorBody(response) {
 /** @param {unknown} err */
 function causeMessage(err) {
   if (err instanceof Error) {
-    const cause = /** @type {any} */ (err).cause
+    const { cause } = err
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message
   }
   return String(err)

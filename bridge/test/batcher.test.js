@@ -76,9 +76,10 @@ describe('IngestBatcher', () => {
   it(`keeps at most ${INGEST_BATCHES_IN_FLIGHT} batches out and sends the rest together`, async () => {
     const worker = heldWorker()
     const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    /** @type {Promise<string[]>[]} */
     const all = []
     let n = 0
-    const submitMany = (count) => {
+    const submitMany = (/** @type {number} */ count) => {
       for (let i = 0; i < count; i++) all.push(batcher.submit(envelope, Buffer.from(`m${n++}`)))
     }
     submitMany(1)

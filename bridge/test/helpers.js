@@ -22,7 +22,7 @@ import { inject } from 'vitest'
 
 /** @returns {Stack} */
 export function stack() {
-  return /** @type {Stack} */ (/** @type {unknown} */ (inject(/** @type {any} */ ('stack'))))
+  return inject('stack')
 }
 
 export const HOST = '127.0.0.1'
@@ -48,7 +48,11 @@ export async function createAccount() {
   return { username, apiKey: body.apiKey }
 }
 
-/** Makes `email` a private address of the account owning `apiKey`. */
+/**
+ * Makes `email` a private address of the account owning `apiKey`.
+ * @param {string} email
+ * @param {string} apiKey
+ */
 export async function reserveAddress(email, apiKey) {
   const response = await fetch(`${stack().apiUrl}/api/addresses/${email}`, {
     method: 'POST',
@@ -296,7 +300,11 @@ export class LineClient {
   }
 }
 
-/** Opens a POP3 session and logs in; returns the client and the PASS reply. */
+/**
+ * Opens a POP3 session and logs in; returns the client and the PASS reply.
+ * @param {string} email
+ * @param {string} password
+ */
 export async function pop3Login(email, password, port = stack().pop3Port) {
   const client = await LineClient.connect(port)
   const greeting = await client.readLine()

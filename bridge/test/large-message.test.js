@@ -19,7 +19,7 @@ import {
  * ~10 MB of CRLF mail that exercises the encoders: lines starting with dots (stuffed by SMTP,
  * unstuffed by the bridge, stuffed again by POP3), a lone ".", very long lines, 8-bit bytes.
  */
-function largeMessage(targetBytes) {
+function largeMessage(/** @type {number} */ targetBytes) {
   const parts = [
     Buffer.from('From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n.\r\n'),
   ]
@@ -117,6 +117,7 @@ describe('RETR to a client that does not read', () => {
     expect(read - before).toBeLessThan(size / 2)
 
     // Reading again resumes the download, and the message arrives whole.
+    /** @type {Buffer[]} */
     const chunks = []
     socket.on('data', (chunk) => chunks.push(chunk))
     socket.resume()

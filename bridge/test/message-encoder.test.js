@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { MessageEncoder } from '../src/pop3/message-encoder.js'
 
-/** Feeds `input` in pieces of `size` bytes and returns everything the encoder produced. */
+/**
+ * Feeds `input` in pieces of `size` bytes and returns everything the encoder produced.
+ * @param {string} input
+ * @param {number} size
+ * @param {{ bodyLines?: number }} [options]
+ */
 function encode(input, size, options) {
   const encoder = new MessageEncoder(options)
   const bytes = Buffer.from(input, 'latin1')

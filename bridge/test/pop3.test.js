@@ -15,7 +15,10 @@ import {
   unstuff,
 } from './helpers.js'
 
-/** An inbox with three messages (ids oldest first) for read-only tests. */
+/**
+ * An inbox with three messages (ids oldest first) for read-only tests.
+ * @param {string} email
+ */
 async function fillInbox(email, count = 3) {
   const ids = []
   for (let i = 1; i <= count; i++) {

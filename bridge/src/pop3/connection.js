@@ -10,11 +10,13 @@ import { MessageEncoder } from './message-encoder.js'
 /** @typedef {import('./mailbox.js').MailboxMessage} MailboxMessage */
 /** @typedef {import('node:net').Socket} Socket */
 
+/** @typedef {'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE'} Pop3State */
+
 /** RFC 1939 section 3: the states a POP3 session moves through. */
 export const State = Object.freeze({
-  AUTHORIZATION: 'AUTHORIZATION',
-  TRANSACTION: 'TRANSACTION',
-  UPDATE: 'UPDATE',
+  AUTHORIZATION: /** @type {Pop3State} */ ('AUTHORIZATION'),
+  TRANSACTION: /** @type {Pop3State} */ ('TRANSACTION'),
+  UPDATE: /** @type {Pop3State} */ ('UPDATE'),
 })
 
 /** Marks a line that overflowed POP3_MAX_LINE_BYTES so it is answered in order with the rest. */
@@ -230,7 +232,10 @@ export class Pop3Connection {
     return this.sendMultiline('+OK capability list follows', capabilities)
   }
 
-  /** RFC 1939 section 7: USER name, AUTHORIZATION state only. */
+  /**
+   * RFC 1939 section 7: USER name, AUTHORIZATION state only.
+   * @param {string} argument
+   */
   handleUser(argument) {
     if (this.state !== State.AUTHORIZATION) return this.send('-ERR command not valid in this state')
     const user = normaliseAddress(argument)
@@ -239,7 +244,10 @@ export class Pop3Connection {
     return this.send('+OK send the API key with PASS')
   }
 
-  /** RFC 1939 section 7: PASS string, only right after a successful USER. */
+  /**
+   * RFC 1939 section 7: PASS string, only right after a successful USER.
+   * @param {string} argument
+   */
   async handlePass(argument) {
     if (this.state !== State.AUTHORIZATION) return this.send('-ERR command not valid in this state')
     if (!this.user) return this.send('-ERR send USER first')
@@ -250,7 +258,10 @@ export class Pop3Connection {
     return this.login(user, argument)
   }
 
-  /** RFC 5034 section 4: AUTH mechanism [initial-response], AUTHORIZATION state only. */
+  /**
+   * RFC 5034 section 4: AUTH mechanism [initial-response], AUTHORIZATION state only.
+   * @param {string} argument
+   */
   async handleAuth(argument) {
     if (this.state !== State.AUTHORIZATION) return this.send('-ERR command not valid in this state')
     const [mechanism = '', initialResponse, extra] = argument.split(' ').filter(Boolean)
@@ -392,7 +403,10 @@ export class Pop3Connection {
     return this.send(`+OK ${count} ${octets}`)
   }
 
-  /** RFC 1939 section 5: LIST [msg], TRANSACTION state only. */
+  /**
+   * RFC 1939 section 5: LIST [msg], TRANSACTION state only.
+   * @param {string} argument
+   */
   handleList(argument) {
     if (this.state !== State.TRANSACTION) return this.send('-ERR command not valid in this state')
     if (argument) {
@@ -408,7 +422,10 @@ export class Pop3Connection {
     return this.sendMultiline(`+OK ${count} messages (${octets} octets)`, lines)
   }
 
-  /** RFC 1939 section 7: UIDL [msg], TRANSACTION state only. The UID is the Mailsac `_id`. */
+  /**
+   * RFC 1939 section 7: UIDL [msg], TRANSACTION state only. The UID is the Mailsac `_id`.
+   * @param {string} argument
+   */
   handleUidl(argument) {
     if (this.state !== State.TRANSACTION) return this.send('-ERR command not valid in this state')
     if (argument) {
@@ -423,7 +440,10 @@ export class Pop3Connection {
     return this.sendMultiline('+OK unique-id listing follows', lines)
   }
 
-  /** RFC 1939 section 5: RETR msg, TRANSACTION state only. */
+  /**
+   * RFC 1939 section 5: RETR msg, TRANSACTION state only.
+   * @param {string} argument
+   */
   handleRetr(argument) {
     if (this.state !== State.TRANSACTION) return this.send('-ERR command not valid in this state')
     if (!argument || argument.includes(' ')) return this.send('-ERR usage: RETR msg')
@@ -432,7 +452,10 @@ export class Pop3Connection {
     return this.sendMessage(found.message, `+OK ${found.message.size} octets`, Infinity)
   }
 
-  /** RFC 1939 section 7: TOP msg n, TRANSACTION state only. */
+  /**
+   * RFC 1939 section 7: TOP msg n, TRANSACTION state only.
+   * @param {string} argument
+   */
   handleTop(argument) {
     if (this.state !== State.TRANSACTION) return this.send('-ERR command not valid in this state')
     const [number, lines, extra] = argument.split(' ').filter(Boolean)
@@ -444,7 +467,10 @@ export class Pop3Connection {
     return this.sendMessage(found.message, '+OK top of message follows', Number(lines))
   }
 
-  /** RFC 1939 section 5: DELE msg, TRANSACTION state only; the delete waits for UPDATE. */
+  /**
+   * RFC 1939 section 5: DELE msg, TRANSACTION state only; the delete waits for UPDATE.
+   * @param {string} argument
+   */
   handleDele(argument) {
     if (this.state !== State.TRANSACTION) return this.send('-ERR command not valid in this state')
     const number = parseMessageNumber(argument)

@@ -9,6 +9,13 @@ import { WorkerResponseError } from '../worker-client.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {{ from: string, to: string[], ip: string }} Envelope */
+/**
+ * @typedef {object} QueuedMessage
+ * @property {Envelope} envelope
+ * @property {Buffer} raw
+ * @property {(ids: string[]) => void} resolve
+ * @property {(err: unknown) => void} reject
+ */
 
 /**
  * Groups messages that arrive together into one `POST /internal/ingest/batch`: the Worker then
@@ -27,7 +34,7 @@ export class IngestBatcher {
   constructor(worker, { timeoutMs }) {
     this.worker = worker
     this.timeoutMs = timeoutMs
-    /** @type {{ envelope: Envelope, raw: Buffer, resolve: (ids: string[]) => void, reject: (err: unknown) => void }[]} */
+    /** @type {QueuedMessage[]} */
     this.queue = []
     this.inFlight = 0
     /** @type {NodeJS.Timeout | null} ends the gather window: what waits then leaves */
@@ -81,7 +88,7 @@ export class IngestBatcher {
       batch.length < INGEST_BATCH_MAX_MESSAGES &&
       (batch.length === 0 || bytes + this.queue[0].raw.length <= INGEST_BATCH_MAX_BYTES)
     ) {
-      const item = /** @type {(typeof this.queue)[number]} */ (this.queue.shift())
+      const item = /** @type {QueuedMessage} */ (this.queue.shift())
       bytes += item.raw.length
       batch.push(item)
     }
@@ -92,7 +99,7 @@ export class IngestBatcher {
     })
   }
 
-  /** @param {(typeof this.queue)} batch */
+  /** @param {QueuedMessage[]} batch */
   async send(batch) {
     const signal = AbortSignal.timeout(this.timeoutMs)
     try {
