@@ -43,6 +43,11 @@ export class WorkerUnavailableError extends Error {
 /** @typedef {{ messages: { _id: string, inbox: string }[] }} IngestResult */
 
 /**
+ * An arrival's SMTP envelope as the Worker's ingest routes take it.
+ * @typedef {{ from: string, to: string[], ip: string }} ArrivalEnvelope
+ */
+
+/**
  * One message of a batch: stored, or refused with the status the single-message route would
  * have answered.
  * @typedef {IngestResult | { status: number, error: string, message: string }} IngestBatchResult
@@ -160,14 +165,14 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
 
   return {
     /**
-     * Hands one complete message to the Worker, which stores a copy per recipient.
-     * @param {{ from: string, to: string[], ip: string }} envelope
+     * Posts one complete arrival to `/internal/ingest`; the Worker stores a copy per recipient.
+     * @param {ArrivalEnvelope} envelope
      * @param {{ body: Buffer | AsyncIterable<Uint8Array>, length: number }} message raw bytes;
      *   the exact Content-Length makes an upload cut short an error instead of a shorter message
      * @param {AbortSignal} signal the caller times the upload, which may be long for 25 MiB
      * @returns {Promise<IngestResult>}
      */
-    async ingest(envelope, message, signal) {
+    async uploadArrival(envelope, message, signal) {
       const query = new URLSearchParams({ from: envelope.from })
       for (const rcpt of envelope.to) query.append('to', rcpt)
       query.set('ip', envelope.ip)
@@ -189,13 +194,13 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
     },
 
     /**
-     * Hands several complete messages to the Worker in one request; answers per message, in
-     * order: `{ messages }` when stored, `{ status, error, message }` when refused.
-     * @param {{ envelope: { from: string, to: string[], ip: string }, raw: Buffer }[]} items
+     * Posts several complete arrivals in one `/internal/ingest/batch` request; answers per
+     * arrival, in order: `{ messages }` when stored, `{ status, error, message }` when refused.
+     * @param {{ envelope: ArrivalEnvelope, raw: Buffer }[]} items
      * @param {AbortSignal} signal
      * @returns {Promise<IngestBatchResult[]>}
      */
-    async ingestBatch(items, signal) {
+    async uploadArrivals(items, signal) {
       const form = new FormData()
       for (const { envelope, raw } of items) {
         form.append('envelope', JSON.stringify(envelope))

@@ -252,7 +252,7 @@ print(json.dumps(out))
 
 describe("python's smtplib", () => {
   for (const starttls of [false, true]) {
-    it(`delivers to two inboxes${starttls ? ' over STARTTLS' : ''}`, async () => {
+    it(`stores in two inboxes${starttls ? ' over STARTTLS' : ''}`, async () => {
       const to = [uniqueAddress('smtplib'), uniqueAddress('smtplib')]
       const message = makeMessage({ subject: `smtplib ${starttls}`, body: '.hidden dot\r\nok\r\n' })
       const result = await python(SMTPLIB_SEND, {
@@ -280,7 +280,7 @@ describe("python's smtplib", () => {
 })
 
 describe('swaks', () => {
-  it('delivers a file, plain and over verified STARTTLS', async () => {
+  it('sends a file, plain and over verified STARTTLS', async () => {
     const to = uniqueAddress('swaks')
     const message = makeMessage({ subject: 'from swaks', body: 'swaks body\r\n' })
     const file = tempFile('swaks.eml', message)

@@ -43,7 +43,7 @@ describe('SMTP EHLO', () => {
     client.close()
   })
 
-  it('upgrades with STARTTLS and still delivers', async () => {
+  it('upgrades with STARTTLS and still stores', async () => {
     const { client } = await ehlo()
     client.write('STARTTLS\r\n')
     expect((await client.smtpReply()).code).toBe(220)
@@ -66,7 +66,7 @@ describe('SMTP EHLO', () => {
   })
 })
 
-describe('SMTP delivery to the Worker', () => {
+describe('SMTP arrival at the Worker', () => {
   it('answers 250 with the stored id, and the stored raw equals the bytes sent', async () => {
     const to = uniqueAddress('smtp')
     const message = Buffer.from(
@@ -150,7 +150,7 @@ describe('SMTP delivery to the Worker', () => {
 })
 
 describe('SMTP limits and refusals', () => {
-  it('delivers to 100 recipients, the cap, in one transaction', async () => {
+  it('stores for 100 recipients, the cap, in one transaction', async () => {
     const recipients = Array.from({ length: 100 }, () => uniqueAddress('hundred'))
     const reply = await smtpSend({ to: recipients, data: makeMessage({ subject: 'to a hundred' }) })
     expect(reply.code).toBe(250)

@@ -8,7 +8,7 @@ import {
 import { WorkerResponseError } from '../worker-client.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
-/** @typedef {{ from: string, to: string[], ip: string }} Envelope */
+/** @typedef {import('../worker-client.js').ArrivalEnvelope} Envelope */
 /**
  * @typedef {object} QueuedMessage
  * @property {Envelope} envelope
@@ -18,7 +18,7 @@ import { WorkerResponseError } from '../worker-client.js'
  */
 
 /**
- * Groups messages that arrive together into one `POST /internal/ingest/batch`: the Worker then
+ * Groups arrivals that come together into one `POST /internal/ingest/batch`: the Worker then
  * writes them in one D1 transaction and one R2 object, which is what lets SMTP ingest keep up
  * with bursts. When no batch is out, a message leaves at once, alone if it is alone: a quiet
  * server adds no delay. While a batch is out, messages gather for at most
@@ -29,7 +29,7 @@ import { WorkerResponseError } from '../worker-client.js'
  * Each message is answered on its own: the Worker's per-message refusals reach only their own
  * sender.
  */
-export class IngestBatcher {
+export class ArrivalBatcher {
   /** @param {WorkerClient} worker @param {{ timeoutMs: number }} options */
   constructor(worker, { timeoutMs }) {
     this.worker = worker
@@ -103,7 +103,7 @@ export class IngestBatcher {
   async send(batch) {
     const signal = AbortSignal.timeout(this.timeoutMs)
     try {
-      const results = await this.worker.ingestBatch(
+      const results = await this.worker.uploadArrivals(
         batch.map(({ envelope, raw }) => ({ envelope, raw })),
         signal,
       )

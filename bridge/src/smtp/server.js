@@ -7,8 +7,8 @@ import {
   SPOOL_MEMORY_BYTES,
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
-import { IngestBatcher } from './batcher.js'
-import { ingestMessage, toSmtpError } from './ingest.js'
+import { ArrivalBatcher } from './batcher.js'
+import { postArrival, toSmtpError } from './receiver.js'
 import { smtpLifecycle } from './lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
@@ -26,7 +26,7 @@ export function createSmtpServer({ config, worker, log }) {
   // smtp-server falls back to a bundled self-signed certificate when none is given, which would
   // advertise a STARTTLS nobody configured; without TLS the command is disabled instead.
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
-  const batcher = new IngestBatcher(worker, { timeoutMs: config.workerTimeoutMs })
+  const batcher = new ArrivalBatcher(worker, { timeoutMs: config.workerTimeoutMs })
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -51,7 +51,7 @@ export function createSmtpServer({ config, worker, log }) {
     },
 
     onData(stream, session, callback) {
-      ingestMessage(worker, stream, session, {
+      postArrival(worker, stream, session, {
         spoolMemoryBytes: SPOOL_MEMORY_BYTES,
         spoolDir: config.spoolDir,
         workerTimeoutMs: config.workerTimeoutMs,

@@ -13,25 +13,25 @@ class MessageTooLargeError extends Error {
 }
 
 /**
- * @typedef {object} IngestOptions
+ * @typedef {object} ArrivalOptions
  * @property {number} spoolMemoryBytes messages up to this size stay in memory
  * @property {string} spoolDir where larger ones wait for their end of DATA
  * @property {number} workerTimeoutMs longest silence allowed from the Worker upload
- * @property {import('./batcher.js').IngestBatcher} [batcher] groups small messages into batches
+ * @property {import('./batcher.js').ArrivalBatcher} [batcher] groups small messages into batches
  */
 
 /**
- * Receives one SMTP DATA body and hands it to the Worker once complete; resolves with the
- * stored message ids. The SMTP stream is always read to its end, even past the size limit:
+ * Receives one arrival (an SMTP transaction's envelope and DATA body) and posts it to the
+ * Worker once complete; resolves with the stored message ids. The SMTP stream is always read to its end, even past the size limit:
  * smtp-server replies only after the end of DATA.
  *
  * @param {WorkerClient} worker
  * @param {SMTPServerDataStream} source
  * @param {SMTPServerSession} session
- * @param {IngestOptions} options
+ * @param {ArrivalOptions} options
  * @returns {Promise<string[]>}
  */
-export async function ingestMessage(worker, source, session, options) {
+export async function postArrival(worker, source, session, options) {
   const spool = new MessageSpool({ memoryLimit: options.spoolMemoryBytes, dir: options.spoolDir })
   try {
     for await (const chunk of source) {
@@ -51,7 +51,7 @@ export async function ingestMessage(worker, source, session, options) {
       return await options.batcher.submit(envelope, body)
     const upload = uploadTimer(options.workerTimeoutMs, body)
     try {
-      const result = await worker.ingest(
+      const result = await worker.uploadArrival(
         envelope,
         { body: upload.body, length: spool.length },
         upload.signal,
@@ -104,7 +104,7 @@ function uploadTimer(timeoutMs, body) {
 }
 
 /**
- * Maps a failed ingest to the SMTP reply. Anything that might succeed later is 451 so the sender
+ * Maps a failed arrival to the SMTP reply. Anything that might succeed later is 451 so the sender
  * keeps the message and retries: a 5xx here would bounce mail the Worker could still store.
  *
  * @param {unknown} err
