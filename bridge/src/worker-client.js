@@ -189,7 +189,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
           duplex: 'half',
         },
         { signal, headersTimeout: false },
-      )
+      ).catch(ownTokenRefused)
       return /** @type {IngestResult} */ (await response.json())
     },
 
@@ -210,7 +210,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
         '/internal/ingest/batch',
         { method: 'POST', headers: { authorization: `Bearer ${ingestToken}` }, body: form },
         { signal },
-      )
+      ).catch(ownTokenRefused)
       return /** @type {{ results: IngestBatchResult[] }} */ (await response.json()).results
     },
 
@@ -343,6 +343,19 @@ async function readNodeErrorBody(response) {
   } catch {
     return { error: String(status), message: text.slice(0, 200) || String(response.statusMessage) }
   }
+}
+
+/**
+ * The ingest routes answer 401 when the bridge's own INGEST_TOKEN is wrong: an operator's
+ * mistake, not a verdict on the message, so the sender is asked to retry later.
+ * @param {unknown} err
+ * @returns {never}
+ */
+function ownTokenRefused(err) {
+  if (err instanceof WorkerResponseError && err.status === 401) {
+    throw new WorkerUnavailableError(`Worker refused the ingest token: ${err.message}`, err)
+  }
+  throw err
 }
 
 /** @param {unknown} err */

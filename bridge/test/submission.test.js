@@ -135,7 +135,7 @@ describe('SMTP submission (AUTH with username and API key)', () => {
       to,
     ])
     expect(output).toMatch(
-      /<[*~]\* 554 You must purchase more outgoing messages before you can send/,
+      /<[*~]\* 554 5\.0\.0 You must purchase more outgoing messages before you can send/,
     )
     expect(status).not.toBe(0)
     expect(await listMessages(to)).toEqual([])
@@ -154,7 +154,7 @@ describe('SMTP submission (AUTH with username and API key)', () => {
       '--to',
       uniqueAddress('submit'),
     ])
-    expect(output).toMatch(/<[*~]\* 550 Sending from not-verified\.example is not allowed/)
+    expect(output).toMatch(/<[*~]\* 550 5\.7\.1 Sending from not-verified\.example is not allowed/)
   })
 
   it('refuses MAIL FROM before AUTH and a 4th recipient', async () => {

@@ -1,16 +1,9 @@
-import { WorkerResponseError } from '../worker-client.js'
+import { smtpError, TOO_LARGE } from './replies.js'
 import { MessageSpool } from './spool.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('smtp-server').SMTPServerDataStream} SMTPServerDataStream */
 /** @typedef {import('smtp-server').SMTPServerSession} SMTPServerSession */
-
-class MessageTooLargeError extends Error {
-  constructor() {
-    super('Message exceeds fixed maximum message size')
-    this.name = 'MessageTooLargeError'
-  }
-}
 
 /**
  * @typedef {object} ArrivalOptions
@@ -39,7 +32,8 @@ export async function postArrival(worker, source, session, options) {
       if (source.sizeExceeded) continue
       await spool.write(chunk)
     }
-    if (source.sizeExceeded) throw new MessageTooLargeError()
+    if (source.sizeExceeded)
+      throw smtpError(TOO_LARGE, 'Message exceeds fixed maximum message size')
     const envelope = {
       from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
       to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
@@ -101,44 +95,4 @@ function uploadTimer(timeoutMs, body) {
       if (!Buffer.isBuffer(body)) body.destroy()
     },
   }
-}
-
-/**
- * Maps a failed arrival to the SMTP reply. Anything that might succeed later is 451 so the sender
- * keeps the message and retries: a 5xx here would bounce mail the Worker could still store.
- *
- * @param {unknown} err
- * @returns {Error & { responseCode: number }}
- */
-export function toSmtpError(err) {
-  if (err instanceof MessageTooLargeError) return smtpError(552, err.message)
-  if (err instanceof WorkerResponseError) {
-    switch (err.status) {
-      case 400:
-        return smtpError(554, err.message)
-      case 403:
-        return smtpError(550, err.message)
-      case 413:
-        return smtpError(552, err.message)
-      // 401 means the bridge's INGEST_TOKEN is wrong and 429 a rate limit: both are ours to
-      // fix or wait out, not a verdict on the message.
-      case 401:
-      case 408:
-      case 429:
-        return smtpError(451, 'Temporary failure storing the message, try again later')
-      default:
-        return smtpError(554, err.message)
-    }
-  }
-  return smtpError(451, 'Temporary failure storing the message, try again later')
-}
-
-/** @param {number} responseCode @param {string} message */
-function smtpError(responseCode, message) {
-  // SMTP replies are single lines of printable text; a Worker message must not inject more.
-  const text = message
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 400)
-  return Object.assign(new Error(text), { responseCode })
 }

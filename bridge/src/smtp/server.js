@@ -8,7 +8,8 @@ import {
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
 import { ArrivalBatcher } from './batcher.js'
-import { postArrival, toSmtpError } from './receiver.js'
+import { postArrival } from './receiver.js'
+import { workerRefusalReply } from './replies.js'
 import { smtpLifecycle } from './lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
@@ -68,7 +69,8 @@ export function createSmtpServer({ config, worker, log }) {
           callback(null, `OK: stored as ${ids.join(' ')}`)
         },
         (err) => {
-          const reply = toSmtpError(err)
+          // The receiver's own refusals (too large) already carry their reply.
+          const reply = err?.responseCode ? err : workerRefusalReply(err)
           log.warn('smtp refused', {
             session: session.id,
             ip: session.remoteAddress,

@@ -7,8 +7,8 @@ import {
   SMTP_MAX_COMMAND_BYTES,
   SUBMISSION_MAX_RECIPIENTS,
 } from '../limits.js'
-import { WorkerResponseError, WorkerUnavailableError } from '../worker-client.js'
 import { smtpLifecycle } from '../smtp/lifecycle.js'
+import { smtpError, TOO_LARGE, workerRefusalReply } from '../smtp/replies.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
@@ -24,33 +24,10 @@ export function isLoopback(host) {
   return host === '::1'
 }
 
-/**
- * An SMTP error with the reply code smtp-server sends for it.
- * @param {number} responseCode
- * @param {string} message
- */
-function smtpError(responseCode, message) {
-  return Object.assign(new Error(message), { responseCode })
-}
-
-/**
- * The Worker's answer to a send, as an SMTP reply: its refusals (credits, sender domain,
- * recipients) are permanent policy failures (5xx) and carry its own words; a Worker that is
- * down or could deliver to nobody for now is a temporary failure (451), so the client retries.
- * @param {unknown} err
- */
-export function toSubmissionError(err) {
-  if (err instanceof WorkerResponseError) {
-    // Our only key is the session's own, checked at AUTH: a 401 here means the sender is not
-    // allowed (or the key was revoked since), which RFC 3463 files under 5.7.x policy.
-    const code = err.status === 413 ? 552 : err.status === 401 || err.status === 403 ? 550 : 554
-    return smtpError(code, err.message)
-  }
-  if (err instanceof WorkerUnavailableError) {
-    return smtpError(451, `Temporary failure, try again later: ${err.message}`)
-  }
-  return smtpError(451, 'Temporary failure, try again later')
-}
+// RFC 4954 section 6's replies to AUTH, with their RFC 3463 enhanced codes.
+const BAD_CREDENTIALS = { code: 535, enhanced: '5.7.8' }
+const ENCRYPTION_REQUIRED = { code: 538, enhanced: '5.7.11' }
+const AUTH_UNAVAILABLE = { code: 454, enhanced: '4.7.0' }
 
 /**
  * Reads the DATA stream to its end; past the size limit the bytes are drained, not kept.
@@ -107,7 +84,9 @@ export function createSubmissionServer({ config, worker, log }) {
       // smtp-server checks plaintext AUTH only when STARTTLS is on offer; without TLS this is
       // the only guard keeping API keys off the wire of a non-loopback listener.
       if (!session.secure && !loopback) {
-        return callback(smtpError(538, 'Encryption required for requested authentication'))
+        return callback(
+          smtpError(ENCRYPTION_REQUIRED, 'Encryption required for requested authentication'),
+        )
       }
       const username = auth.username ?? ''
       const apiKey = auth.password ?? ''
@@ -115,14 +94,16 @@ export function createSubmissionServer({ config, worker, log }) {
         (account) => {
           if (!account || account._id !== username) {
             log.info('submission auth failed', { session: session.id, ip: session.remoteAddress })
-            return callback(smtpError(535, 'Authentication failed: username or API key is wrong'))
+            return callback(
+              smtpError(BAD_CREDENTIALS, 'Authentication failed: username or API key is wrong'),
+            )
           }
           callback(null, { user: { username, apiKey } })
         },
         (err) => {
           log.warn('submission auth unavailable', { session: session.id, err })
           // RFC 4954 section 6: 454 is a temporary authentication failure.
-          callback(smtpError(454, 'Temporary authentication failure, try again later'))
+          callback(smtpError(AUTH_UNAVAILABLE, 'Temporary authentication failure, try again later'))
         },
       )
     },
@@ -136,7 +117,7 @@ export function createSubmissionServer({ config, worker, log }) {
       readMessage(stream)
         .then((raw) => {
           if (!raw) {
-            throw smtpError(552, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`)
+            throw smtpError(TOO_LARGE, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`)
           }
           const signal = AbortSignal.timeout(config.workerTimeoutMs)
           return worker.sendOutgoing(user.apiKey, { raw, envelope }, signal)
@@ -157,7 +138,9 @@ export function createSubmissionServer({ config, worker, log }) {
             callback(null, `OK: sent as ${result._id} ${result.messageId}${note}`)
           },
           (err) => {
-            const reply = 'responseCode' in err ? err : toSubmissionError(err)
+            const reply = err?.responseCode
+              ? err
+              : workerRefusalReply(err, 'Temporary failure, try again later')
             log.warn('submission refused', {
               session: session.id,
               account: user.username,
