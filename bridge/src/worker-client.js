@@ -43,8 +43,15 @@ export class WorkerUnavailableError extends Error {
 /** @typedef {{ messages: { _id: string, inbox: string }[] }} IngestResult */
 
 /**
- * An arrival's SMTP envelope as the Worker's ingest routes take it.
- * @typedef {{ from: string, to: string[], ip: string }} ArrivalEnvelope
+ * An arrival's SMTP envelope as the Worker's ingest routes take it. The batch route reads the
+ * JSON whole; the single-message route only from, to and ip (its query string).
+ * @typedef {object} ArrivalEnvelope
+ * @property {string} from MAIL FROM, '' for the null sender
+ * @property {string[]} to RCPT TO, in order
+ * @property {string} ip the SMTP client's address
+ * @property {string} [key] idempotency key of the transaction (smtp/arrival-key.js)
+ * @property {boolean} [tls] STARTTLS was active on the receiving hop
+ * @property {string} [helo] the client's HELO/EHLO name
  */
 
 /**

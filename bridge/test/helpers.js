@@ -354,8 +354,32 @@ export function smtpStuff(/** @type {Buffer} */ message) {
   return Buffer.from(text.replace(/^\./, '..').replace(/\r\n\./g, '\r\n..'), 'latin1')
 }
 
-/** @param {string} text @returns {string[]} message ids listed in a 250 reply */
+/**
+ * @param {string} text
+ * @returns {{ first: string, count: number }} the first stored id in a 250 reply and how many
+ *   ids the Worker stored
+ */
+export function storedFromReply(text) {
+  const match = /stored as (\S+)(?: \(\+(\d+) more\))?$/.exec(text)
+  return match ? { first: match[1], count: 1 + Number(match[2] ?? 0) } : { first: '', count: 0 }
+}
+
+/** @param {string} text @returns {string[]} the id of a one-recipient 250 reply, as a list */
 export function idsFromReply(text) {
-  const match = /stored as (.+)$/.exec(text)
-  return match ? match[1].trim().split(/\s+/) : []
+  const { first, count } = storedFromReply(text)
+  if (count > 1) throw new Error(`reply names only the first of ${count} ids: ${text}`)
+  return first ? [first] : []
+}
+
+/**
+ * Splits the Received header the SMTP ingest prepends (RFC 5321 4.4) from the bytes the
+ * client sent, which must follow it unchanged.
+ * @param {Buffer} raw a stored message
+ * @returns {{ trace: string, rest: Buffer }}
+ */
+export function splitTrace(raw) {
+  const text = raw.toString('latin1')
+  const match = /^Received: [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/.exec(text)
+  if (!match) throw new Error(`no Received header first: ${text.slice(0, 80)}`)
+  return { trace: match[0], rest: raw.subarray(match[0].length) }
 }

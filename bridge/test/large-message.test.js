@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
+  fetchRaw,
   HOST,
   idsFromReply,
   ingest,
   listMessages,
   pop3Login,
   smtpSend,
+  splitTrace,
   stack,
   uniqueAddress,
   unstuff,
@@ -63,20 +65,22 @@ describe('a 10 MB message', () => {
     const [id] = idsFromReply(reply.text)
     const [listed] = await listMessages(email)
     expect(listed._id).toBe(id)
-    expect(listed.size).toBe(message.length)
+    const { trace } = splitTrace(await fetchRaw(email, id))
+    const size = trace.length + message.length
+    expect(listed.size).toBe(size)
 
     const { client, passReply } = await pop3Login(email, 'pw')
     expect(passReply).toMatch(/^\+OK 1 messages/)
-    expect(await client.command('LIST 1')).toBe(`+OK 1 ${message.length}`)
-    expect(await client.command('RETR 1')).toBe(`+OK ${message.length} octets`)
+    expect(await client.command('LIST 1')).toBe(`+OK 1 ${size}`)
+    expect(await client.command('RETR 1')).toBe(`+OK ${size} octets`)
     const payload = await client.readMultiline()
     const received = unstuff(payload)
-    expect(received.length).toBe(message.length)
-    expect(received.equals(message)).toBe(true)
+    expect(received.length).toBe(size)
+    expect(splitTrace(received).rest.equals(message)).toBe(true)
 
     expect(await client.command('TOP 1 1')).toMatch(/^\+OK/)
     expect((await client.readMultiline()).toString()).toBe(
-      'From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n',
+      `${trace}From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n`,
     )
     client.close()
   }, 120_000)

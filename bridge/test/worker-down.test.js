@@ -123,7 +123,7 @@ describe('SMTP when the Worker is down', () => {
     await relay.start('forward')
     expect(await listMessages(to)).toHaveLength(0)
     const accepted = await swaks(to, file)
-    expect(accepted).toMatch(/<- {2}250 OK: stored as \S+/)
+    expect(accepted).toMatch(/<- {2}250 2\.0\.0 OK: stored as \S+/)
 
     const listed = await listMessages(to)
     expect(listed).toHaveLength(1)

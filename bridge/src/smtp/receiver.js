@@ -1,5 +1,7 @@
+import { arrivalKeyHash } from './arrival-key.js'
 import { smtpError, TOO_LARGE } from './replies.js'
 import { MessageSpool } from './spool.js'
+import { receivedHeader } from './trace.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('smtp-server').SMTPServerDataStream} SMTPServerDataStream */
@@ -11,12 +13,14 @@ import { MessageSpool } from './spool.js'
  * @property {string} spoolDir where larger ones wait for their end of DATA
  * @property {number} workerTimeoutMs longest silence allowed from the Worker upload
  * @property {import('./batcher.js').ArrivalBatcher} [batcher] groups small messages into batches
+ * @property {string} hostname this host, as the Received header names it
  */
 
 /**
  * Receives one arrival (an SMTP transaction's envelope and DATA body) and posts it to the
- * Worker once complete; resolves with the stored message ids. The SMTP stream is always read to its end, even past the size limit:
- * smtp-server replies only after the end of DATA.
+ * Worker once complete, with a Received header (RFC 5321 4.4) in front of the bytes exactly as
+ * sent; resolves with the stored message ids. The SMTP stream is always read to its end, even
+ * past the size limit: smtp-server replies only after the end of DATA.
  *
  * @param {WorkerClient} worker
  * @param {SMTPServerDataStream} source
@@ -25,20 +29,33 @@ import { MessageSpool } from './spool.js'
  * @returns {Promise<string[]>}
  */
 export async function postArrival(worker, source, session, options) {
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+  const to = session.envelope.rcptTo.map((rcpt) => rcpt.address)
+  const tls = Boolean(session.secure)
+  const helo = session.hostNameAppearsAs || ''
+  const key = arrivalKeyHash(from, to)
   const spool = new MessageSpool({ memoryLimit: options.spoolMemoryBytes, dir: options.spoolDir })
   try {
+    const trace = receivedHeader({
+      helo,
+      ip: session.remoteAddress,
+      by: options.hostname,
+      protocol: session.openingCommand === 'EHLO' ? (tls ? 'ESMTPS' : 'ESMTP') : 'SMTP',
+      id: transactionId(session),
+      recipients: to,
+      date: new Date(),
+    })
+    await spool.write(Buffer.from(trace, 'utf8'))
     for await (const chunk of source) {
       // Past the limit the rest is read and dropped: smtp-server answers 552 (rejectOversized).
       if (source.sizeExceeded) continue
+      key.update(chunk)
       await spool.write(chunk)
     }
     if (source.sizeExceeded)
       throw smtpError(TOO_LARGE, 'Message exceeds fixed maximum message size')
-    const envelope = {
-      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-      to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-      ip: session.remoteAddress,
-    }
+    /** @type {import('../worker-client.js').ArrivalEnvelope} */
+    const envelope = { from, to, ip: session.remoteAddress, key: key.digest('hex'), tls, helo }
     const body = await spool.body()
     // Small messages (the usual case) go through the batcher; large ones stream on their own.
     if (Buffer.isBuffer(body) && options.batcher)
@@ -95,4 +112,13 @@ function uploadTimer(timeoutMs, body) {
       if (!Buffer.isBuffer(body)) body.destroy()
     },
   }
+}
+
+/**
+ * The id a Received header and the logs give one transaction: smtp-server's session id and the
+ * transaction's number within the session.
+ * @param {SMTPServerSession} session
+ */
+export function transactionId(session) {
+  return `${session.id}.${session.transaction}`
 }

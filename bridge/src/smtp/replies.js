@@ -34,6 +34,16 @@ const BY_STATUS = Object.freeze({
 /** Any other refusal (402 no credits, 404, 409, 422 ...): permanent, in the Worker's words. */
 const OTHER_REFUSAL = Object.freeze({ code: 554, enhanced: '5.0.0' })
 
+/**
+ * The 250 at the end of DATA: the first stored id and how many more, so the reply stays far
+ * below RFC 5321 4.5.3.1.5's 512 octets even for 100 recipients (the full list is logged).
+ * @param {string[]} ids one per recipient
+ */
+export function storedReply(ids) {
+  const more = ids.length > 1 ? ` (+${ids.length - 1} more)` : ''
+  return `2.0.0 OK: stored as ${ids[0]}${more}`
+}
+
 /** The text a temporary failure carries; the cause goes to the log, not to the client. */
 const TEMPORARY_TEXT = 'Temporary failure storing the message, try again later'
 

@@ -8,8 +8,8 @@ import {
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
 import { ArrivalBatcher } from './batcher.js'
-import { postArrival } from './receiver.js'
-import { workerRefusalReply } from './replies.js'
+import { postArrival, transactionId } from './receiver.js'
+import { storedReply, workerRefusalReply } from './replies.js'
 import { smtpLifecycle } from './lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
@@ -57,16 +57,18 @@ export function createSmtpServer({ config, worker, log }) {
         spoolDir: config.spoolDir,
         workerTimeoutMs: config.workerTimeoutMs,
         batcher,
+        hostname: config.serverName,
       }).then(
         (ids) => {
           log.info('smtp stored', {
             session: session.id,
+            transaction: transactionId(session),
             ip: session.remoteAddress,
             recipients: session.envelope.rcptTo.length,
             bytes: stream.byteLength,
             ids,
           })
-          callback(null, `OK: stored as ${ids.join(' ')}`)
+          callback(null, storedReply(ids))
         },
         (err) => {
           // The receiver's own refusals (too large) already carry their reply.
