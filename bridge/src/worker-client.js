@@ -32,6 +32,9 @@ export class WorkerUnavailableError extends Error {
  * @typedef {object} ListedMessage
  * @property {string} _id
  * @property {number} size raw byte length
+ * @property {number} [crlfSize] the length with every bare LF counted as CRLF (pop3Octets), for
+ *   POP3's LIST and STAT; not listed by the Worker yet, which makes those counts short for
+ *   bare-LF mail until it is
  * @property {string} received ISO date
  */
 

@@ -1,6 +1,7 @@
 // The AUTHORIZATION state's verbs (RFC 1939 section 4, 7; RFC 2595 STLS; RFC 5034 AUTH).
+import { normalizeAddress } from '../address.js'
+import { CLEARTEXT_REFUSED, State, WRONG_STATE } from './connection.js'
 import { decodeSaslPlain } from './sasl-plain.js'
-import { State, WRONG_STATE } from './connection.js'
 
 /** @typedef {import('./connection.js').Pop3Connection} Session */
 
@@ -11,7 +12,8 @@ import { State, WRONG_STATE } from './connection.js'
  */
 export function handleUser(session, argument) {
   if (session.state !== State.AUTHORIZATION) return session.send(WRONG_STATE)
-  const user = normaliseAddress(argument)
+  if (!session.cleartextOk()) return session.send(CLEARTEXT_REFUSED)
+  const user = normalizeAddress(argument)
   if (!user) return session.send('-ERR USER requires an email address')
   session.user = user
   return session.send('+OK send the API key with PASS')
@@ -24,6 +26,7 @@ export function handleUser(session, argument) {
  */
 export async function handlePass(session, argument) {
   if (session.state !== State.AUTHORIZATION) return session.send(WRONG_STATE)
+  if (!session.cleartextOk()) return session.send(CLEARTEXT_REFUSED)
   if (!session.user) return session.send('-ERR send USER first')
   const user = session.user
   // RFC 1939: a failed PASS sends the client back to USER.
@@ -47,6 +50,9 @@ export async function handleAuth(session, argument) {
   if (mechanism.toUpperCase() !== 'PLAIN' || extra !== undefined) {
     return session.send('-ERR unsupported authentication mechanism')
   }
+  // Refused before the "+ " continuation, so a client that waits for it never sends the key;
+  // one that sent it inline has already sent it, and the answer is the same.
+  if (!session.cleartextOk()) return session.send(CLEARTEXT_REFUSED)
   if (initialResponse === undefined) {
     session.saslMechanism = 'PLAIN'
     return session.send('+ ')
@@ -79,10 +85,10 @@ async function finishSaslPlain(session, encoded) {
   }
   if (decoded === 'malformed') return session.send('-ERR [AUTH] malformed SASL PLAIN response')
   const { authzid, authcid, password } = decoded
-  const user = normaliseAddress(authcid)
+  const user = normalizeAddress(authcid)
   // Acting on behalf of another identity is not a thing here: only "none" or "myself".
-  if (!user || !password || (authzid && normaliseAddress(authzid) !== user)) {
-    return session.send('-ERR [AUTH] invalid credentials')
+  if (!user || !password || (authzid && normalizeAddress(authzid) !== user)) {
+    return session.refuseLogin()
   }
   return session.login(user, password)
 }
@@ -107,13 +113,4 @@ export async function handleStls(session) {
   session.user = null
   await session.io.startTls(session.options.secureContext, '+OK begin TLS negotiation')
   session.secure = true
-}
-
-/**
- * Same normalisation as the REST API applies to addresses.
- * @param {string} value
- */
-function normaliseAddress(value) {
-  const address = value.trim().toLowerCase()
-  return address.includes('@') && !/\s/.test(address) ? address : null
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { POP3_IDLE_TIMEOUT_MS } from '../limits.js'
+import { cleartextLoginAllowed } from '../cleartext.js'
+import { MAX_LOGIN_FAILURES, POP3_IDLE_TIMEOUT_MS } from '../limits.js'
 import { LINE_TOO_LONG } from './command-reader.js'
 import { MailStoreError } from './mailbox.js'
 import * as authorization from './authorization.js'
@@ -31,7 +32,14 @@ export const WRONG_STATE = '-ERR command not valid in this state'
  * @property {import('node:tls').SecureContext | null} secureContext for STLS; null when TLS is not configured
  * @property {boolean} secure the socket is already TLS (implicit-TLS port)
  * @property {string} serverName
+ * @property {import('../cleartext.js').CleartextLogin} cleartextLogin
+ * @property {number} loginFailureDelayMs
+ * @property {number} loginTimeoutMs autologout before login (POP3_IDLE_TIMEOUT_MS after)
  */
+
+/** Dovecot's words for it, which mail clients already know how to show. */
+export const CLEARTEXT_REFUSED =
+  '-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections'
 
 /**
  * One POP3 session (RFC 1939, with RFC 2449 CAPA, RFC 2595 STLS and RFC 5034 SASL PLAIN): the
@@ -58,19 +66,24 @@ export class Pop3Connection {
     /** @type {'PLAIN' | null} a SASL exchange waits for the client's next line */
     this.saslMechanism = null
     this.shuttingDown = false
+    /** failed logins so far; MAX_LOGIN_FAILURES closes the connection */
+    this.loginFailures = 0
+    /** this session holds the inbox lock (released once, at QUIT or close) */
+    this.locked = false
     /** @type {Pop3Transport} */
     this.io = new Pop3Transport(socket, {
       id: this.id,
       log: this.log,
-      timeoutMs: POP3_IDLE_TIMEOUT_MS,
+      timeoutMs: options.loginTimeoutMs,
       handlers: {
         onLine: (line) => this.handleLine(line),
         onIdle: () => {
           if (this.shuttingDown && this.state === State.AUTHORIZATION) this.end()
         },
         onTimeout: () => {
-          // RFC 1939 section 3: the autologout timer closes without entering UPDATE.
-          this.send('-ERR [SYS/PERM] autologout: idle for too long')
+          // RFC 1939 section 3: the autologout timer closes without entering UPDATE. No
+          // response code: RFC 3206's SYS/PERM would tell the client the server is broken.
+          this.send('-ERR autologout: idle for too long')
           this.end()
         },
         onClose: () => this.onClose(),
@@ -154,10 +167,21 @@ export class Pop3Connection {
     }
   }
 
+  /**
+   * Whether this connection may carry a password: TLS, or a client the cleartextLogin setting
+   * trusts (RFC 2595 section 2.2 lets a server refuse cleartext logins).
+   */
+  cleartextOk() {
+    return this.secure || cleartextLoginAllowed(this.options.cleartextLogin, this.remoteAddress)
+  }
+
   /** RFC 2449 section 5: CAPA, valid in every state. */
   handleCapa() {
-    const capabilities = ['USER', 'TOP', 'UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE']
-    capabilities.push('SASL PLAIN')
+    const capabilities = ['TOP', 'UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE']
+    // Where a password would travel in the clear, the only way in offered is STLS, as Dovecot
+    // does by default.
+    if (this.cleartextOk()) capabilities.unshift('USER')
+    if (this.cleartextOk()) capabilities.push('SASL PLAIN')
     if (this.options.secureContext && !this.secure && this.state === State.AUTHORIZATION) {
       capabilities.push('STLS')
     }
@@ -179,8 +203,7 @@ export class Pop3Connection {
     } catch (err) {
       if (err instanceof MailStoreError && err.kind === 'auth') {
         this.log.info('pop3 login refused', { session: this.id, ip: this.remoteAddress, user })
-        // RFC 3206 section 4: [AUTH] says the credentials, not the server, are the problem.
-        return this.send('-ERR [AUTH] invalid credentials')
+        return this.refuseLogin()
       }
       this.log.warn('pop3 login failed', { session: this.id, user, err: causeOf(err) })
       return this.send('-ERR [SYS/TEMP] mail store unavailable, try again later')
@@ -191,8 +214,10 @@ export class Pop3Connection {
     if (!this.store.lock(user)) {
       return this.send('-ERR [IN-USE] the inbox is already open in another session')
     }
+    this.locked = true
     this.mailbox = mailbox
     this.state = State.TRANSACTION
+    this.io.setTimeout(POP3_IDLE_TIMEOUT_MS)
     this.log.info('pop3 login', {
       session: this.id,
       ip: this.remoteAddress,
@@ -202,6 +227,21 @@ export class Pop3Connection {
     })
     const { count, octets } = this.totals()
     return this.send(`+OK ${count} messages (${octets} octets)`)
+  }
+
+  /**
+   * Answers a failed login a little later, and closes the connection at the last failure
+   * allowed, so one connection can't try keys as fast as the Worker answers.
+   */
+  async refuseLogin() {
+    this.loginFailures++
+    await new Promise((resolve) => setTimeout(resolve, this.options.loginFailureDelayMs))
+    if (this.loginFailures >= MAX_LOGIN_FAILURES) {
+      await this.send('-ERR [AUTH] invalid credentials; too many failures, closing')
+      return this.end()
+    }
+    // RFC 3206 section 4: [AUTH] says the credentials, not the server, are the problem.
+    return this.send('-ERR [AUTH] invalid credentials')
   }
 
   /**
@@ -216,6 +256,9 @@ export class Pop3Connection {
     if (this.state !== State.TRANSACTION) return this.send(WRONG_STATE)
     this.state = State.UPDATE
     const failed = await this.update()
+    // RFC 1939 section 6: the session is over once UPDATE is; another may open the inbox now,
+    // not whenever this client gets round to closing its side.
+    this.unlock()
     if (failed > 0) {
       await this.send(`-ERR [SYS/TEMP] some deleted messages not removed (${failed} failed)`)
     } else {
@@ -251,10 +294,9 @@ export class Pop3Connection {
   }
 
   /**
-   * Octet counts in STAT, LIST and RETR are the Worker's raw byte lengths, without fetching each
-   * message: exact for CRLF mail; a message stored with bare LFs is sent a few octets longer
-   * than announced (RFC 1939 section 11 notes that end-of-line conventions make such counts
-   * differ). Dot-stuffing never counts.
+   * Octet counts in STAT, LIST and RETR are the message as RETR sends it before dot-stuffing,
+   * as Dovecot counts them (pop3Octets): the Worker's `crlfSize` when it lists one, else its
+   * raw byte length, which is exact for CRLF mail and a few octets short for bare-LF mail.
    */
   totals() {
     let count = 0
@@ -281,8 +323,14 @@ export class Pop3Connection {
     this.io.end()
   }
 
+  unlock() {
+    if (!this.locked || !this.mailbox) return
+    this.locked = false
+    this.store.unlock(this.mailbox.inbox)
+  }
+
   onClose() {
-    if (this.mailbox) this.store.unlock(this.mailbox.inbox)
+    this.unlock()
     this.log.debug('pop3 close', { session: this.id, state: this.state })
   }
 }

@@ -69,7 +69,10 @@ export async function loadMailbox(worker, email, caller) {
     let added = 0
     for (const message of page) {
       if (byId.has(message._id)) continue
-      byId.set(message._id, { id: message._id, size: Number(message.size) || 0, deleted: false })
+      // RFC 1939 section 5 counts the message as sent, CRLF line endings included: only the
+      // Worker, which holds the bytes, can know that without a download per message at login.
+      const size = Number(message.crlfSize ?? message.size) || 0
+      byId.set(message._id, { id: message._id, size, deleted: false })
       added++
     }
     if (page.length < LIST_PAGE_SIZE || added === 0) break

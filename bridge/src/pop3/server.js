@@ -41,6 +41,9 @@ export function createPop3Server({ config, worker, log }) {
       secureContext,
       secure,
       serverName: config.serverName,
+      cleartextLogin: config.cleartextLogin,
+      loginFailureDelayMs: config.loginFailureDelayMs,
+      loginTimeoutMs: config.pop3LoginTimeoutMs,
     })
     connections.add(connection)
     void connection.done.then(() => connections.delete(connection))

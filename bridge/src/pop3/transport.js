@@ -72,7 +72,9 @@ export class Pop3Transport {
     if (this.busy) return
     this.busy = true
     try {
-      while (this.queue.length && !this.closed) {
+      // Once the session has ended its side (QUIT, too many failures), what was pipelined
+      // after that is not run.
+      while (this.queue.length && !this.closed && !this.socket.writableEnded) {
         const line = /** @type {CommandLine} */ (this.queue.shift())
         try {
           await this.handlers.onLine(line)
@@ -131,7 +133,7 @@ export class Pop3Transport {
    * @returns {Promise<void>} resolves once the socket can take more (or is gone)
    */
   write(data) {
-    if (this.closed || this.socket.destroyed) return Promise.resolve()
+    if (this.closed || this.socket.destroyed || this.socket.writableEnded) return Promise.resolve()
     if (this.socket.write(data)) return Promise.resolve()
     return new Promise((resolve) => {
       const socket = this.socket

@@ -1,6 +1,7 @@
-import { isIP } from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import { cleartextLoginAllowed, isLoopback } from '../cleartext.js'
 import {
+  MAX_LOGIN_FAILURES,
   MAX_MESSAGE_BYTES,
   SHUTDOWN_GRACE_MS,
   SMTP_IDLE_TIMEOUT_MS,
@@ -14,20 +15,12 @@ import { smtpError, TOO_LARGE, workerRefusalReply } from '../smtp/replies.js'
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('../log.js').Logger} Logger */
 
-/**
- * @param {string} host
- * @returns {boolean} whether only this machine can reach a listener bound to `host`
- */
-export function isLoopback(host) {
-  if (host === 'localhost') return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  return host === '::1'
-}
-
 // RFC 4954 section 6's replies to AUTH, with their RFC 3463 enhanced codes.
 const BAD_CREDENTIALS = { code: 535, enhanced: '5.7.8' }
 const ENCRYPTION_REQUIRED = { code: 538, enhanced: '5.7.11' }
 const AUTH_UNAVAILABLE = { code: 454, enhanced: '4.7.0' }
+const AUTH_REQUIRED = { code: 530, enhanced: '5.7.0' }
+const TOO_MANY_FAILURES = { code: 421, enhanced: '4.7.0' }
 
 /**
  * Reads the DATA stream to its end; past the size limit the bytes are drained, not kept.
@@ -55,13 +48,12 @@ async function readMessage(stream) {
  */
 export function createSubmissionServer({ config, worker, log }) {
   // A password in clear text is acceptable only where nobody else can listen: TLS, or a
-  // listener that only this machine reaches.
-  const loopback = isLoopback(config.host)
-  if (!config.tls && !loopback) {
-    log.warn('submission: no TLS and not on loopback, so AUTH (and sending) is refused', {
-      host: config.host,
-    })
+  // client the cleartextLogin setting trusts (by default, one on this machine).
+  if (!config.tls && config.cleartextLogin !== 'always' && !isLoopback(config.host)) {
+    log.warn('submission: no TLS, so only loopback clients may log in', { host: config.host })
   }
+  /** @type {WeakMap<object, number>} failed AUTH attempts per session */
+  const authFailures = new WeakMap()
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -71,7 +63,8 @@ export function createSubmissionServer({ config, worker, log }) {
     disabledCommands: config.tls ? [] : ['STARTTLS'],
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: false,
-    allowInsecureAuth: loopback,
+    // Decided per connection below: smtp-server's own check only knows the whole server.
+    allowInsecureAuth: true,
     size: MAX_MESSAGE_BYTES,
     maxRecipients: SUBMISSION_MAX_RECIPIENTS,
     maxCommandLength: SMTP_MAX_COMMAND_BYTES,
@@ -80,10 +73,33 @@ export function createSubmissionServer({ config, worker, log }) {
     disableReverseLookup: true,
     logger: false,
 
+    onConnect(session, callback) {
+      // A client that may not send its key in the clear is not offered AUTH until STARTTLS
+      // (RFC 4954 section 4 lets a server hide it), so it never gets a 334 prompting for the
+      // key; MAIL then answers 530. onSecure restores the server's commands.
+      if (!cleartextLoginAllowed(config.cleartextLogin, session.remoteAddress)) {
+        session.disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
+      }
+      callback()
+    },
+
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = undefined
+      callback()
+    },
+
+    onMailFrom(_address, session, callback) {
+      // With AUTH hidden for this session smtp-server no longer asks for it itself.
+      if (!session.user) {
+        const how = config.tls ? 'use STARTTLS, then AUTH' : 'not possible over cleartext here'
+        return callback(smtpError(AUTH_REQUIRED, `Authentication required: ${how}`))
+      }
+      callback()
+    },
+
     onAuth(auth, session, callback) {
-      // smtp-server checks plaintext AUTH only when STARTTLS is on offer; without TLS this is
-      // the only guard keeping API keys off the wire of a non-loopback listener.
-      if (!session.secure && !loopback) {
+      // Belt and braces: AUTH is hidden where the key may not travel in the clear.
+      if (!session.secure && !cleartextLoginAllowed(config.cleartextLogin, session.remoteAddress)) {
         return callback(
           smtpError(ENCRYPTION_REQUIRED, 'Encryption required for requested authentication'),
         )
@@ -93,10 +109,21 @@ export function createSubmissionServer({ config, worker, log }) {
       worker.whoAmI(apiKey).then(
         (account) => {
           if (!account || account._id !== username) {
-            log.info('submission auth failed', { session: session.id, ip: session.remoteAddress })
-            return callback(
-              smtpError(BAD_CREDENTIALS, 'Authentication failed: username or API key is wrong'),
-            )
+            const failures = (authFailures.get(session) ?? 0) + 1
+            authFailures.set(session, failures)
+            log.info('submission auth failed', {
+              session: session.id,
+              ip: session.remoteAddress,
+              failures,
+            })
+            // Answered late, and the last failure allowed closes the connection (a 421), so
+            // one connection can't try keys as fast as the Worker answers.
+            const reply =
+              failures >= MAX_LOGIN_FAILURES
+                ? smtpError(TOO_MANY_FAILURES, 'Too many failed logins, closing connection')
+                : smtpError(BAD_CREDENTIALS, 'Authentication failed: username or API key is wrong')
+            setTimeout(() => callback(reply), config.loginFailureDelayMs)
+            return
           }
           callback(null, { user: { username, apiKey } })
         },
