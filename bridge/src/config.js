@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { WORKER_TIMEOUT_MS } from './limits.js'
+import { CLEARTEXT_LOGIN_MODES } from './cleartext.js'
+import { LOGIN_FAILURE_DELAY_MS, POP3_LOGIN_TIMEOUT_MS, WORKER_TIMEOUT_MS } from './limits.js'
 
 /**
  * @typedef {object} BridgeConfig
@@ -18,6 +19,10 @@ import { WORKER_TIMEOUT_MS } from './limits.js'
  * @property {string} spoolDir where SMTP messages too big for memory wait for their end of DATA
  * @property {string} serverName name announced in greetings
  * @property {'debug' | 'info' | 'warn' | 'error'} logLevel
+ * @property {import('./cleartext.js').CleartextLogin} cleartextLogin where a key may be sent
+ *   without TLS (POP3 and submission)
+ * @property {number} loginFailureDelayMs how long a failed login waits for its answer
+ * @property {number} pop3LoginTimeoutMs autologout before a POP3 session has logged in
  */
 
 // `npm run bridge` runs from bridge/ and `npm start` from the root, so the root's .dev.vars is found
@@ -64,6 +69,22 @@ function parsePort(value, fallback, name) {
 }
 
 /**
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} min
+ */
+function parseMs(env, name, fallback, min) {
+  const value = env[name]
+  if (value === undefined || value === '') return fallback
+  const ms = Number(value)
+  if (!Number.isFinite(ms) || ms < min) {
+    throw new Error(`${name} must be a number of milliseconds >= ${min}, got "${value}"`)
+  }
+  return ms
+}
+
+/**
  * @param {NodeJS.ProcessEnv} [env]
  * @returns {BridgeConfig}
  */
@@ -95,9 +116,13 @@ export function loadConfig(env = process.env) {
     throw new Error(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`)
   }
 
-  const workerTimeoutMs = env.WORKER_TIMEOUT_MS ? Number(env.WORKER_TIMEOUT_MS) : WORKER_TIMEOUT_MS
-  if (!Number.isFinite(workerTimeoutMs) || workerTimeoutMs <= 0) {
-    throw new Error(`WORKER_TIMEOUT_MS must be a positive number, got "${env.WORKER_TIMEOUT_MS}"`)
+  const workerTimeoutMs = parseMs(env, 'WORKER_TIMEOUT_MS', WORKER_TIMEOUT_MS, 1)
+  const loginFailureDelayMs = parseMs(env, 'LOGIN_FAILURE_DELAY_MS', LOGIN_FAILURE_DELAY_MS, 0)
+  const pop3LoginTimeoutMs = parseMs(env, 'POP3_LOGIN_TIMEOUT_MS', POP3_LOGIN_TIMEOUT_MS, 1)
+
+  const cleartextLogin = env.CLEARTEXT_LOGIN || 'loopback'
+  if (!(/** @type {readonly string[]} */ (CLEARTEXT_LOGIN_MODES).includes(cleartextLogin))) {
+    throw new Error(`CLEARTEXT_LOGIN must be loopback, never or always, got "${cleartextLogin}"`)
   }
 
   return {
@@ -114,5 +139,8 @@ export function loadConfig(env = process.env) {
     spoolDir: env.SPOOL_DIR || tmpdir(),
     serverName: env.BRIDGE_HOSTNAME || hostname(),
     logLevel: /** @type {BridgeConfig['logLevel']} */ (logLevel),
+    cleartextLogin: /** @type {BridgeConfig['cleartextLogin']} */ (cleartextLogin),
+    loginFailureDelayMs,
+    pop3LoginTimeoutMs,
   }
 }

@@ -20,6 +20,19 @@ export const SMTP_IDLE_TIMEOUT_MS = 5 * 60 * 1000
 export const POP3_IDLE_TIMEOUT_MS = 10 * 60 * 1000
 
 /**
+ * A session that has not logged in holds nothing to lose but a socket: like Dovecot ("no auth
+ * attempts in 180 secs"), it goes sooner than RFC 1939's 10 minutes, so idle connections
+ * can't pile up before authentication.
+ */
+export const POP3_LOGIN_TIMEOUT_MS = 180 * 1000
+
+/** A failed login is answered this much later, which slows guessing a key over one connection. */
+export const LOGIN_FAILURE_DELAY_MS = 1000
+
+/** Failed logins one connection may make (POP3 and submission); the last one closes it. */
+export const MAX_LOGIN_FAILURES = 3
+
+/**
  * RFC 2449 section 4 caps commands at 255 octets, but a SASL PLAIN response carries a 64-char key
  * plus an address of up to 254 octets, base64 grown; anything longer is garbage or an attack.
  */

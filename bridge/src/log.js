@@ -26,7 +26,8 @@ export function createLogger(level, base = {}) {
 /** @param {string} _key @param {unknown} value */
 function errorReplacer(_key, value) {
   if (value instanceof Error) {
-    return { name: value.name, message: value.message, code: /** @type {any} */ (value).code }
+    const { code } = /** @type {NodeJS.ErrnoException} */ (value)
+    return { name: value.name, message: value.message, code }
   }
   return value
 }

@@ -32,10 +32,43 @@ export class WorkerUnavailableError extends Error {
  * @typedef {object} ListedMessage
  * @property {string} _id
  * @property {number} size raw byte length
+ * @property {number} [crlfSize] the length with every bare LF counted as CRLF (pop3Octets), for
+ *   POP3's LIST and STAT; not listed by the Worker yet, which makes those counts short for
+ *   bare-LF mail until it is
  * @property {string} received ISO date
  */
 
 /** @typedef {{ apiKey: string | null, clientIp?: string }} Caller */
+
+// The shapes below are the Worker's JSON answers (its zod response schemas); the casts from
+// `response.json()` trust them, since the Worker is the bridge's own peer behind a token.
+
+/** @typedef {{ messages: { _id: string, inbox: string }[] }} IngestResult */
+
+/**
+ * An arrival's SMTP envelope as the Worker's ingest routes take it. The batch route reads the
+ * JSON whole; the single-message route only from, to and ip (its query string).
+ * @typedef {object} ArrivalEnvelope
+ * @property {string} from MAIL FROM, '' for the null sender
+ * @property {string[]} to RCPT TO, in order
+ * @property {string} ip the SMTP client's address
+ * @property {string} [key] idempotency key of the transaction (smtp/arrival-key.js)
+ * @property {boolean} [tls] STARTTLS was active on the receiving hop
+ * @property {string} [helo] the client's HELO/EHLO name
+ */
+
+/**
+ * One message of a batch: stored, or refused with the status the single-message route would
+ * have answered.
+ * @typedef {IngestResult | { status: number, error: string, message: string }} IngestBatchResult
+ */
+
+/**
+ * @typedef {object} OutgoingResult
+ * @property {string} _id
+ * @property {string} messageId
+ * @property {{ address: string, delivered: boolean, error?: string }[]} recipients
+ */
 
 /**
  * @param {{ apiUrl: string, ingestToken: string, workerTimeoutMs: number }} options
@@ -142,14 +175,14 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
 
   return {
     /**
-     * Hands one complete message to the Worker, which stores a copy per recipient.
-     * @param {{ from: string, to: string[], ip: string }} envelope
+     * Posts one complete arrival to `/internal/ingest`; the Worker stores a copy per recipient.
+     * @param {ArrivalEnvelope} envelope
      * @param {{ body: Buffer | AsyncIterable<Uint8Array>, length: number }} message raw bytes;
      *   the exact Content-Length makes an upload cut short an error instead of a shorter message
      * @param {AbortSignal} signal the caller times the upload, which may be long for 25 MiB
-     * @returns {Promise<{ messages: { _id: string, inbox: string }[] }>}
+     * @returns {Promise<IngestResult>}
      */
-    async ingest(envelope, message, signal) {
+    async uploadArrival(envelope, message, signal) {
       const query = new URLSearchParams({ from: envelope.from })
       for (const rcpt of envelope.to) query.append('to', rcpt)
       query.set('ip', envelope.ip)
@@ -162,22 +195,22 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
             'content-type': 'message/rfc822',
             'content-length': String(message.length),
           },
-          body: /** @type {any} */ (message.body),
+          body: message.body,
           duplex: 'half',
         },
         { signal, headersTimeout: false },
-      )
-      return /** @type {any} */ (await response.json())
+      ).catch(ownTokenRefused)
+      return /** @type {IngestResult} */ (await response.json())
     },
 
     /**
-     * Hands several complete messages to the Worker in one request; answers per message, in
-     * order: `{ messages }` when stored, `{ status, error, message }` when refused.
-     * @param {{ envelope: { from: string, to: string[], ip: string }, raw: Buffer }[]} items
+     * Posts several complete arrivals in one `/internal/ingest/batch` request; answers per
+     * arrival, in order: `{ messages }` when stored, `{ status, error, message }` when refused.
+     * @param {{ envelope: ArrivalEnvelope, raw: Buffer }[]} items
      * @param {AbortSignal} signal
-     * @returns {Promise<({ messages: { _id: string, inbox: string }[] } | { status: number, error: string, message: string })[]>}
+     * @returns {Promise<IngestBatchResult[]>}
      */
-    async ingestBatch(items, signal) {
+    async uploadArrivals(items, signal) {
       const form = new FormData()
       for (const { envelope, raw } of items) {
         form.append('envelope', JSON.stringify(envelope))
@@ -187,8 +220,8 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
         '/internal/ingest/batch',
         { method: 'POST', headers: { authorization: `Bearer ${ingestToken}` }, body: form },
         { signal },
-      )
-      return /** @type {any} */ (await response.json()).results
+      ).catch(ownTokenRefused)
+      return /** @type {{ results: IngestBatchResult[] }} */ (await response.json()).results
     },
 
     /**
@@ -198,7 +231,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      */
     async whoAmI(apiKey) {
       const response = await request('/api/me', { headers: { 'Mailsac-Key': apiKey } })
-      return /** @type {any} */ (await response.json())
+      return /** @type {{ _id: string } | null} */ (await response.json())
     },
 
     /**
@@ -207,7 +240,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      * @param {string} apiKey
      * @param {{ raw: Buffer, envelope: { from: string, to: string[] } }} message
      * @param {AbortSignal} [signal]
-     * @returns {Promise<{ _id: string, messageId: string, recipients: { address: string, delivered: boolean, error?: string }[] }>}
+     * @returns {Promise<OutgoingResult>}
      */
     async sendOutgoing(apiKey, { raw, envelope }, signal) {
       const response = await request(
@@ -221,7 +254,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
         },
         { signal },
       )
-      return /** @type {any} */ (await response.json())
+      return /** @type {OutgoingResult} */ (await response.json())
     },
 
     /**
@@ -237,7 +270,7 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
       const response = await request(`/api/addresses/${pathSegment(email)}/messages?${query}`, {
         headers: callerHeaders(caller),
       })
-      return /** @type {any} */ (await response.json())
+      return /** @type {ListedMessage[]} */ (await response.json())
     },
 
     /**
@@ -322,10 +355,23 @@ async function readNodeErrorBody(response) {
   }
 }
 
+/**
+ * The ingest routes answer 401 when the bridge's own INGEST_TOKEN is wrong: an operator's
+ * mistake, not a verdict on the message, so the sender is asked to retry later.
+ * @param {unknown} err
+ * @returns {never}
+ */
+function ownTokenRefused(err) {
+  if (err instanceof WorkerResponseError && err.status === 401) {
+    throw new WorkerUnavailableError(`Worker refused the ingest token: ${err.message}`, err)
+  }
+  throw err
+}
+
 /** @param {unknown} err */
 function causeMessage(err) {
   if (err instanceof Error) {
-    const cause = /** @type {any} */ (err).cause
+    const { cause } = err
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message
   }
   return String(err)

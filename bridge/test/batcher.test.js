@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { INGEST_BATCHES_IN_FLIGHT, INGEST_BATCH_GATHER_MESSAGES } from '../src/limits.js'
-import { IngestBatcher } from '../src/smtp/batcher.js'
+import { ArrivalBatcher } from '../src/smtp/batcher.js'
 import { WorkerResponseError } from '../src/worker-client.js'
 
 /**
@@ -13,7 +13,7 @@ function heldWorker() {
   return {
     requests,
     /** @param {{ envelope: any, raw: Buffer }[]} items */
-    ingestBatch(items) {
+    uploadArrivals(items) {
       return new Promise((resolve) => {
         requests.push({
           items,
@@ -34,10 +34,10 @@ function heldWorker() {
 const envelope = { from: 'a@b.c', to: ['x@y.z'], ip: '127.0.0.1' }
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
-describe('IngestBatcher', () => {
+describe('ArrivalBatcher', () => {
   it('sends a message at once when no batch is out', async () => {
     const worker = heldWorker()
-    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
     const stored = batcher.submit(envelope, Buffer.from('m1'))
     expect(worker.requests).toHaveLength(1)
     worker.requests[0].answer()
@@ -46,7 +46,7 @@ describe('IngestBatcher', () => {
 
   it('gathers messages that arrive while a batch is out into one request', async () => {
     const worker = heldWorker()
-    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
     const first = batcher.submit(envelope, Buffer.from('m0'))
     const later = [1, 2, 3].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
     // Fewer than INGEST_BATCH_GATHER_MESSAGES: they wait for the gather window, together.
@@ -62,7 +62,7 @@ describe('IngestBatcher', () => {
 
   it('sends a full gathering without waiting for the window', async () => {
     const worker = heldWorker()
-    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
     const all = [batcher.submit(envelope, Buffer.from('m0'))]
     for (let i = 1; i <= INGEST_BATCH_GATHER_MESSAGES; i++) {
       all.push(batcher.submit(envelope, Buffer.from(`m${i}`)))
@@ -75,10 +75,11 @@ describe('IngestBatcher', () => {
 
   it(`keeps at most ${INGEST_BATCHES_IN_FLIGHT} batches out and sends the rest together`, async () => {
     const worker = heldWorker()
-    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    /** @type {Promise<string[]>[]} */
     const all = []
     let n = 0
-    const submitMany = (count) => {
+    const submitMany = (/** @type {number} */ count) => {
       for (let i = 0; i < count; i++) all.push(batcher.submit(envelope, Buffer.from(`m${n++}`)))
     }
     submitMany(1)
@@ -98,7 +99,7 @@ describe('IngestBatcher', () => {
 
   it('answers each message with its own verdict, so one refusal reaches only its sender', async () => {
     const worker = heldWorker()
-    const batcher = new IngestBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
     const first = batcher.submit(envelope, Buffer.from('m0'))
     const ok = batcher.submit(envelope, Buffer.from('m1'))
     const refused = batcher.submit(envelope, Buffer.from('m2'))

@@ -22,7 +22,7 @@ import { inject } from 'vitest'
 
 /** @returns {Stack} */
 export function stack() {
-  return /** @type {Stack} */ (/** @type {unknown} */ (inject(/** @type {any} */ ('stack'))))
+  return inject('stack')
 }
 
 export const HOST = '127.0.0.1'
@@ -48,7 +48,11 @@ export async function createAccount() {
   return { username, apiKey: body.apiKey }
 }
 
-/** Makes `email` a private address of the account owning `apiKey`. */
+/**
+ * Makes `email` a private address of the account owning `apiKey`.
+ * @param {string} email
+ * @param {string} apiKey
+ */
 export async function reserveAddress(email, apiKey) {
   const response = await fetch(`${stack().apiUrl}/api/addresses/${email}`, {
     method: 'POST',
@@ -296,7 +300,11 @@ export class LineClient {
   }
 }
 
-/** Opens a POP3 session and logs in; returns the client and the PASS reply. */
+/**
+ * Opens a POP3 session and logs in; returns the client and the PASS reply.
+ * @param {string} email
+ * @param {string} password
+ */
 export async function pop3Login(email, password, port = stack().pop3Port) {
   const client = await LineClient.connect(port)
   const greeting = await client.readLine()
@@ -346,8 +354,32 @@ export function smtpStuff(/** @type {Buffer} */ message) {
   return Buffer.from(text.replace(/^\./, '..').replace(/\r\n\./g, '\r\n..'), 'latin1')
 }
 
-/** @param {string} text @returns {string[]} message ids listed in a 250 reply */
+/**
+ * @param {string} text
+ * @returns {{ first: string, count: number }} the first stored id in a 250 reply and how many
+ *   ids the Worker stored
+ */
+export function storedFromReply(text) {
+  const match = /stored as (\S+)(?: \(\+(\d+) more\))?$/.exec(text)
+  return match ? { first: match[1], count: 1 + Number(match[2] ?? 0) } : { first: '', count: 0 }
+}
+
+/** @param {string} text @returns {string[]} the id of a one-recipient 250 reply, as a list */
 export function idsFromReply(text) {
-  const match = /stored as (.+)$/.exec(text)
-  return match ? match[1].trim().split(/\s+/) : []
+  const { first, count } = storedFromReply(text)
+  if (count > 1) throw new Error(`reply names only the first of ${count} ids: ${text}`)
+  return first ? [first] : []
+}
+
+/**
+ * Splits the Received header the SMTP ingest prepends (RFC 5321 4.4) from the bytes the
+ * client sent, which must follow it unchanged.
+ * @param {Buffer} raw a stored message
+ * @returns {{ trace: string, rest: Buffer }}
+ */
+export function splitTrace(raw) {
+  const text = raw.toString('latin1')
+  const match = /^Received: [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/.exec(text)
+  if (!match) throw new Error(`no Received header first: ${text.slice(0, 80)}`)
+  return { trace: match[0], rest: raw.subarray(match[0].length) }
 }

@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
+  fetchRaw,
   HOST,
   idsFromReply,
   ingest,
   listMessages,
   pop3Login,
   smtpSend,
+  splitTrace,
   stack,
   uniqueAddress,
   unstuff,
@@ -19,7 +21,7 @@ import {
  * ~10 MB of CRLF mail that exercises the encoders: lines starting with dots (stuffed by SMTP,
  * unstuffed by the bridge, stuffed again by POP3), a lone ".", very long lines, 8-bit bytes.
  */
-function largeMessage(targetBytes) {
+function largeMessage(/** @type {number} */ targetBytes) {
   const parts = [
     Buffer.from('From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n.\r\n'),
   ]
@@ -63,20 +65,22 @@ describe('a 10 MB message', () => {
     const [id] = idsFromReply(reply.text)
     const [listed] = await listMessages(email)
     expect(listed._id).toBe(id)
-    expect(listed.size).toBe(message.length)
+    const { trace } = splitTrace(await fetchRaw(email, id))
+    const size = trace.length + message.length
+    expect(listed.size).toBe(size)
 
     const { client, passReply } = await pop3Login(email, 'pw')
     expect(passReply).toMatch(/^\+OK 1 messages/)
-    expect(await client.command('LIST 1')).toBe(`+OK 1 ${message.length}`)
-    expect(await client.command('RETR 1')).toBe(`+OK ${message.length} octets`)
+    expect(await client.command('LIST 1')).toBe(`+OK 1 ${size}`)
+    expect(await client.command('RETR 1')).toBe(`+OK ${size} octets`)
     const payload = await client.readMultiline()
     const received = unstuff(payload)
-    expect(received.length).toBe(message.length)
-    expect(received.equals(message)).toBe(true)
+    expect(received.length).toBe(size)
+    expect(splitTrace(received).rest.equals(message)).toBe(true)
 
     expect(await client.command('TOP 1 1')).toMatch(/^\+OK/)
     expect((await client.readMultiline()).toString()).toBe(
-      'From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n',
+      `${trace}From: big@example.org\r\nTo: someone\r\nSubject: ten megabytes\r\n\r\n..\r\n`,
     )
     client.close()
   }, 120_000)
@@ -117,6 +121,7 @@ describe('RETR to a client that does not read', () => {
     expect(read - before).toBeLessThan(size / 2)
 
     // Reading again resumes the download, and the message arrives whole.
+    /** @type {Buffer[]} */
     const chunks = []
     socket.on('data', (chunk) => chunks.push(chunk))
     socket.resume()

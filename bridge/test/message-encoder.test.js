@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { MessageEncoder } from '../src/pop3/message-encoder.js'
+import { MessageEncoder, pop3Octets } from '../src/pop3/message-encoder.js'
 
-/** Feeds `input` in pieces of `size` bytes and returns everything the encoder produced. */
+/**
+ * Feeds `input` in pieces of `size` bytes and returns everything the encoder produced.
+ * @param {string} input
+ * @param {number} size
+ * @param {{ bodyLines?: number }} [options]
+ */
 function encode(input, size, options) {
   const encoder = new MessageEncoder(options)
   const bytes = Buffer.from(input, 'latin1')
@@ -40,5 +45,16 @@ describe('MessageEncoder', () => {
 
   it('completes a final CR into CRLF so the terminator stands alone', () => {
     expect(encode('x\r', 1)).toBe('x\r\n')
+  })
+})
+
+describe('pop3Octets (the size LIST and STAT announce)', () => {
+  it('counts what RETR sends before dot-stuffing: bare LFs as CRLF, CRLF and lone CR as they are', () => {
+    const raw = 'Subject: x\n\n.a\r\nb\rc\n'
+    const sent = encode(raw, 3)
+      .replace(/^\./, '')
+      .replace(/\r\n\./g, '\r\n')
+    expect(pop3Octets(Buffer.from(raw, 'latin1'))).toBe(Buffer.byteLength(sent, 'latin1'))
+    expect(pop3Octets(Buffer.from('a\r\nb\r\n'))).toBe(6)
   })
 })

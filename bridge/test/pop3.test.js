@@ -1,9 +1,11 @@
 import { once } from 'node:events'
+import net from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   createAccount,
   deleteMessage,
   fetchRaw,
+  HOST,
   ingest,
   LineClient,
   listMessages,
@@ -15,7 +17,10 @@ import {
   unstuff,
 } from './helpers.js'
 
-/** An inbox with three messages (ids oldest first) for read-only tests. */
+/**
+ * An inbox with three messages (ids oldest first) for read-only tests.
+ * @param {string} email
+ */
 async function fillInbox(email, count = 3) {
   const ids = []
   for (let i = 1; i <= count; i++) {
@@ -170,6 +175,51 @@ describe('POP3 AUTHORIZATION state (RFC 1939 section 4, 7)', () => {
   })
 })
 
+describe('POP3 inbox lock and failed logins', () => {
+  it('releases the inbox lock at QUIT (RFC 1939 §6), before the client closes its side', async () => {
+    const email = uniqueAddress('quit-lock')
+    await fillInbox(email, 1)
+    // allowHalfOpen: the first client keeps its side open after the server's FIN, as a client
+    // that is slow to close would.
+    const socket = net.connect({ host: HOST, port: stack().pop3Port, allowHalfOpen: true })
+    await once(socket, 'connect')
+    const first = new LineClient(socket)
+    await first.readLine()
+    expect(await first.command(`USER ${email}`)).toMatch(/^\+OK/)
+    expect(await first.command('PASS pw')).toMatch(/^\+OK/)
+    expect(await first.command('QUIT')).toMatch(/^\+OK/)
+    const second = await pop3Login(email, 'pw')
+    expect(second.passReply).toMatch(/^\+OK 1 messages/)
+    second.client.close()
+    first.close()
+  })
+
+  it('normalises USER like the REST API, so <a@x> and a@x share one lock (security 6a)', async () => {
+    const email = uniqueAddress('bracket')
+    await fillInbox(email, 1)
+    const first = await pop3Login(`<${email.toUpperCase()}>`, 'pw')
+    expect(first.passReply).toMatch(/^\+OK 1 messages/)
+    const second = await pop3Login(email, 'pw')
+    expect(second.passReply).toMatch(/^-ERR \[IN-USE\]/)
+    first.client.close()
+    second.client.close()
+  })
+
+  it('closes the connection at the third failed login (security 6d)', async () => {
+    const owner = await createAccount()
+    const email = uniqueAddress('private')
+    await reserveAddress(email, owner.apiKey)
+    const { client, passReply } = await pop3Login(email, 'wrong-1')
+    expect(passReply).toMatch(/^-ERR \[AUTH\] invalid credentials$/)
+    expect(await client.command(`USER ${email}`)).toMatch(/^\+OK/)
+    expect(await client.command('PASS wrong-2')).toMatch(/^-ERR \[AUTH\] invalid credentials$/)
+    const bad = Buffer.from(`\0${email}\0wrong-3`).toString('base64')
+    expect(await client.command(`AUTH PLAIN ${bad}`)).toMatch(/^-ERR \[AUTH\] .*closing/)
+    await client.closed()
+    expect(client.ended).toBe(true)
+  })
+})
+
 describe('POP3 TRANSACTION state (RFC 1939 section 5, 7)', () => {
   it('STAT, LIST and UIDL describe the snapshot, oldest message first, UIDL being the _id', async () => {
     const email = uniqueAddress()
@@ -236,6 +286,18 @@ describe('POP3 TRANSACTION state (RFC 1939 section 5, 7)', () => {
     expect(payload.toString()).toBe(
       'Subject: dots\r\n\r\n..leading dot\r\n...two dots\r\n..\r\nplain\r\nlast line without newline\r\n',
     )
+    client.close()
+  })
+
+  // The Worker lists only `size` (raw bytes) today; the bridge reads `crlfSize` once it is
+  // listed (see mailbox.js). Until then LIST is 5 octets short here, so this stays skipped.
+  it.skip('announces in LIST the octets RETR sends for a bare-LF message (RFC 1939 §5, 5b)', async () => {
+    const email = uniqueAddress()
+    await ingest(email, 'Subject: bare\n\nline 1\n.line 2\nline 3\n')
+    const { client } = await pop3Login(email, 'pw')
+    const size = Number((await client.command('LIST 1')).split(' ')[2])
+    expect(await client.command('RETR 1')).toBe(`+OK ${size} octets`)
+    expect(unstuff(await client.readMultiline()).length).toBe(size)
     client.close()
   })
 

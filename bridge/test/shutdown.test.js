@@ -16,7 +16,7 @@ import {
 } from './helpers.js'
 import { freePort, startBridge } from './stack.js'
 
-async function startOwnBridge(name) {
+async function startOwnBridge(/** @type {string} */ name) {
   const ports = { smtp: await freePort(), pop3: await freePort() }
   const bridge = await startBridge(
     {

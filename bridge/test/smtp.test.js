@@ -7,7 +7,9 @@ import {
   makeMessage,
   smtpSend,
   smtpStuff,
+  splitTrace,
   stack,
+  storedFromReply,
   uniqueAddress,
 } from './helpers.js'
 
@@ -43,7 +45,7 @@ describe('SMTP EHLO', () => {
     client.close()
   })
 
-  it('upgrades with STARTTLS and still delivers', async () => {
+  it('upgrades with STARTTLS and still stores', async () => {
     const { client } = await ehlo()
     client.write('STARTTLS\r\n')
     expect((await client.smtpReply()).code).toBe(220)
@@ -66,7 +68,7 @@ describe('SMTP EHLO', () => {
   })
 })
 
-describe('SMTP delivery to the Worker', () => {
+describe('SMTP arrival at the Worker', () => {
   it('answers 250 with the stored id, and the stored raw equals the bytes sent', async () => {
     const to = uniqueAddress('smtp')
     const message = Buffer.from(
@@ -78,7 +80,7 @@ describe('SMTP delivery to the Worker', () => {
     expect(ids).toHaveLength(1)
     const listed = await listMessages(to)
     expect(listed.map((m) => m._id)).toEqual(ids)
-    expect((await fetchRaw(to, ids[0])).equals(message)).toBe(true)
+    expect(splitTrace(await fetchRaw(to, ids[0])).rest.equals(message)).toBe(true)
   })
 
   it('keeps 8-bit bytes and UTF-8 addresses (8BITMIME, SMTPUTF8)', async () => {
@@ -102,21 +104,19 @@ describe('SMTP delivery to the Worker', () => {
     const reply = await client.smtpReply()
     expect(reply.code).toBe(250)
     const [id] = idsFromReply(reply.text)
-    expect((await fetchRaw(to, id)).equals(message)).toBe(true)
+    expect(splitTrace(await fetchRaw(to, id)).rest.equals(message)).toBe(true)
     client.close()
   })
 
-  it('stores one copy per recipient and lists every id in the reply', async () => {
+  it('stores one copy per recipient and names the first id and the count in the reply', async () => {
     const recipients = [uniqueAddress('multi'), uniqueAddress('multi'), uniqueAddress('multi')]
     const reply = await smtpSend({ to: recipients, data: makeMessage() })
     expect(reply.code).toBe(250)
-    const ids = idsFromReply(reply.text)
-    expect(ids).toHaveLength(3)
-    for (const rcpt of recipients) {
-      const listed = await listMessages(rcpt)
-      expect(listed).toHaveLength(1)
-      expect(ids).toContain(listed[0]._id)
-    }
+    const stored = storedFromReply(reply.text)
+    expect(stored.count).toBe(3)
+    const listed = await Promise.all(recipients.map((rcpt) => listMessages(rcpt)))
+    for (const inbox of listed) expect(inbox).toHaveLength(1)
+    expect(listed.map((inbox) => inbox[0]._id)).toContain(stored.first)
   })
 
   it('accepts the null sender used by bounces', async () => {
@@ -150,11 +150,13 @@ describe('SMTP delivery to the Worker', () => {
 })
 
 describe('SMTP limits and refusals', () => {
-  it('delivers to 100 recipients, the cap, in one transaction', async () => {
+  it('stores for 100 recipients, the cap, with a 250 under 512 octets (RFC 5321 §4.5.3.1.5)', async () => {
     const recipients = Array.from({ length: 100 }, () => uniqueAddress('hundred'))
     const reply = await smtpSend({ to: recipients, data: makeMessage({ subject: 'to a hundred' }) })
     expect(reply.code).toBe(250)
-    expect(idsFromReply(reply.text)).toHaveLength(100)
+    expect(reply.text).toMatch(/^250 2\.0\.0 OK: stored as \S+ \(\+99 more\)$/)
+    expect(Buffer.byteLength(`${reply.text}\r\n`)).toBeLessThanOrEqual(512)
+    expect(storedFromReply(reply.text).count).toBe(100)
     expect(await listMessages(recipients[99])).toHaveLength(1)
   })
 
@@ -193,14 +195,14 @@ describe('SMTP limits and refusals', () => {
 
   it("turns the Worker's 403 policy refusal into 550 with the Worker's message", async () => {
     const reply = await smtpSend({ to: ['someone@not-accepted.example'], data: makeMessage() })
-    expect(reply.code).toBe(550)
+    expect(reply.text).toMatch(/^550 5\.7\.1 /)
     expect(reply.text).toContain('does not accept mail for someone@not-accepted.example')
   })
 
   it("turns the Worker's 400 bad envelope into 554 with the Worker's message", async () => {
     // smtp-server lets a bare "postmaster" through (RFC 5321 4.5.1); the Worker wants a domain.
     const reply = await smtpSend({ to: ['postmaster'], data: makeMessage() })
-    expect(reply.code).toBe(554)
+    expect(reply.text).toMatch(/^554 5\.6\.0 /)
     expect(reply.text).toContain('Invalid recipient address')
   })
 
@@ -215,5 +217,89 @@ describe('SMTP limits and refusals', () => {
     client.close()
     await new Promise((resolve) => setTimeout(resolve, 1000))
     expect(await listMessages(to)).toHaveLength(0)
+  })
+})
+
+describe('Received trace header (RFC 5321 §4.4)', () => {
+  /**
+   * Runs one transaction over a raw socket and returns the stored copy for `to[0]`.
+   * @param {{ greeting: string, to: string[], message: Buffer, starttls?: boolean }} options
+   */
+  async function transact({ greeting, to, message, starttls = false }) {
+    const client = await LineClient.connect(stack().smtpPort)
+    await client.smtpReply()
+    client.write(`${greeting}\r\n`)
+    await client.smtpReply()
+    if (starttls) {
+      client.write('STARTTLS\r\n')
+      expect((await client.smtpReply()).code).toBe(220)
+      await client.upgrade()
+      client.write(`${greeting}\r\n`)
+      await client.smtpReply()
+    }
+    client.write('MAIL FROM:<trace@example.org>\r\n')
+    expect((await client.smtpReply()).code).toBe(250)
+    for (const rcpt of to) {
+      client.write(`RCPT TO:<${rcpt}>\r\n`)
+      expect((await client.smtpReply()).code).toBe(250)
+    }
+    client.write('DATA\r\n')
+    expect((await client.smtpReply()).code).toBe(354)
+    client.write(Buffer.concat([smtpStuff(message), Buffer.from('.\r\n')]))
+    const reply = await client.smtpReply()
+    expect(reply.code).toBe(250)
+    client.close()
+    const [listed] = await listMessages(to[0])
+    return splitTrace(await fetchRaw(to[0], listed._id))
+  }
+
+  it('prepends one Received (RFC 5321 §4.4): HELO name, client IP, by host, ESMTP, id, for, date', async () => {
+    const to = uniqueAddress('trace')
+    const message = Buffer.from(makeMessage({ subject: 'traced', body: '.dot\r\nReceived: x\r\n' }))
+    const { trace, rest } = await transact({ greeting: 'EHLO client.example', to: [to], message })
+    expect(rest.equals(message)).toBe(true)
+    const unfolded = trace.replace(/\r\n[ \t]/g, ' ')
+    expect(unfolded).toMatch(
+      new RegExp(
+        `^Received: from client\\.example \\(\\[127\\.0\\.0\\.1\\]\\) by \\S+ \\(mailsac-edge-bridge\\) ` +
+          `with ESMTP id \\S+\\.1 for <${to}>; ` +
+          `(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d\\d:\\d\\d:\\d\\d \\+0000\\r\\n$`,
+      ),
+    )
+    const stamped = Date.parse(unfolded.slice(unfolded.lastIndexOf(';') + 1).trim())
+    expect(Math.abs(Date.now() - stamped)).toBeLessThan(60_000)
+  })
+
+  it('says ESMTPS after STARTTLS and SMTP after HELO, and names no recipient when there are two', async () => {
+    const secure = await transact({
+      greeting: 'EHLO tls.example',
+      to: [uniqueAddress('trace')],
+      message: Buffer.from(makeMessage()),
+      starttls: true,
+    })
+    expect(secure.trace).toMatch(/\bwith ESMTPS id /)
+    const two = [uniqueAddress('trace'), uniqueAddress('trace')]
+    const helo = await transact({
+      greeting: 'HELO old.example',
+      to: two,
+      message: Buffer.from(makeMessage()),
+    })
+    expect(helo.trace).toMatch(/^Received: from old\.example /)
+    expect(helo.trace).toMatch(/\bwith SMTP id /)
+    expect(helo.trace).not.toMatch(/\bfor </)
+  })
+
+  it('folds so that no line of it reaches 998 octets, whatever the HELO name and recipient', async () => {
+    const longHelo = `${'h'.repeat(60)}.`.repeat(4) + 'example'
+    // smtp-server's cap for a HELO name is 255 octets; a local part may have 64.
+    const to = `${'r'.repeat(64)}@bridge-test.example`
+    const { trace, rest } = await transact({
+      greeting: `EHLO ${longHelo}`,
+      to: [to],
+      message: Buffer.from(makeMessage()),
+    })
+    expect(trace).toContain(`from ${longHelo} `)
+    for (const line of trace.split('\r\n')) expect(line.length).toBeLessThan(998)
+    expect(rest.toString()).toMatch(/^From: Sender/)
   })
 })

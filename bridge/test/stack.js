@@ -101,6 +101,7 @@ export async function startBridge(env, logFile) {
   })
   const log = createWriteStream(logFile)
   child.stdout.pipe(log)
+  /** @type {string | null} */
   let output = ''
   const ready = new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk) => {

@@ -135,7 +135,7 @@ describe('SMTP submission (AUTH with username and API key)', () => {
       to,
     ])
     expect(output).toMatch(
-      /<[*~]\* 554 You must purchase more outgoing messages before you can send/,
+      /<[*~]\* 554 5\.0\.0 You must purchase more outgoing messages before you can send/,
     )
     expect(status).not.toBe(0)
     expect(await listMessages(to)).toEqual([])
@@ -154,7 +154,24 @@ describe('SMTP submission (AUTH with username and API key)', () => {
       '--to',
       uniqueAddress('submit'),
     ])
-    expect(output).toMatch(/<[*~]\* 550 Sending from not-verified\.example is not allowed/)
+    expect(output).toMatch(/<[*~]\* 550 5\.7\.1 Sending from not-verified\.example is not allowed/)
+  })
+
+  it('answers the third failed AUTH with 421 and closes (security 6d)', async () => {
+    const client = await LineClient.connect(stack().submissionPort)
+    try {
+      expect((await client.smtpReply()).code).toBe(220)
+      client.write('EHLO client.example\r\n')
+      await client.smtpReply()
+      const bad = Buffer.from(`\0${account.username}\0${'x'.repeat(64)}`).toString('base64')
+      expect((await client.command(`AUTH PLAIN ${bad}`)).slice(0, 3)).toBe('535')
+      expect((await client.command(`AUTH PLAIN ${bad}`)).slice(0, 3)).toBe('535')
+      expect(await client.command(`AUTH PLAIN ${bad}`)).toMatch(/^421 4\.7\.0 Too many failed/)
+      await client.closed()
+      expect(client.ended).toBe(true)
+    } finally {
+      client.close()
+    }
   })
 
   it('refuses MAIL FROM before AUTH and a 4th recipient', async () => {

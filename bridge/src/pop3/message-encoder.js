@@ -86,3 +86,19 @@ export class MessageEncoder {
     return this.prevCR ? Buffer.from('\n') : CRLF
   }
 }
+
+/**
+ * The octets RETR sends for these raw bytes, as LIST and STAT must announce them (RFC 1939
+ * section 5): every bare LF becomes CRLF; dot-stuffing, and the CRLF that completes an
+ * unterminated last line before the ".", are framing and do not count (Dovecot counts alike).
+ * For the Worker, which holds the bytes, to list as `crlfSize`.
+ * @param {Uint8Array} raw
+ * @returns {number}
+ */
+export function pop3Octets(raw) {
+  let octets = raw.length
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === LF && (i === 0 || raw[i - 1] !== CR)) octets++
+  }
+  return octets
+}

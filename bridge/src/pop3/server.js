@@ -1,11 +1,18 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { SHUTDOWN_GRACE_MS } from '../limits.js'
+import { WorkerResponseError } from '../worker-client.js'
 import { Pop3Connection } from './connection.js'
+import { loadMailbox, MailStoreError } from './mailbox.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('../log.js').Logger} Logger */
+/** @typedef {import('./mailbox.js').MailStore} MailStore */
+/** @typedef {import('./mailbox.js').MailboxMessage} MailboxMessage */
+
+/** Deletes at QUIT go to the Worker a few at a time: faster than one by one, gentle on D1. */
+const UPDATE_CONCURRENCY = 8
 
 /**
  * POP3 listeners: plaintext with STLS, and implicit TLS (RFC 8314) when a certificate is set.
@@ -19,8 +26,7 @@ export function createPop3Server({ config, worker, log }) {
     : null
   /** @type {Set<Pop3Connection>} */
   const connections = new Set()
-  /** @type {Set<string>} */
-  const locks = new Set()
+  const store = createWorkerMailStore({ worker, log, publicLogin: config.pop3PublicLogin })
   let closing = false
 
   /** @param {net.Socket} socket @param {boolean} secure */
@@ -30,13 +36,14 @@ export function createPop3Server({ config, worker, log }) {
       return
     }
     const connection = new Pop3Connection(socket, {
-      worker,
+      store,
       log,
-      locks,
       secureContext,
       secure,
-      publicLogin: config.pop3PublicLogin,
       serverName: config.serverName,
+      cleartextLogin: config.cleartextLogin,
+      loginFailureDelayMs: config.loginFailureDelayMs,
+      loginTimeoutMs: config.pop3LoginTimeoutMs,
     })
     connections.add(connection)
     void connection.done.then(() => connections.delete(connection))
@@ -108,4 +115,81 @@ function listen(server, port, host) {
 function stopListening(server) {
   if (!server?.listening) return Promise.resolve()
   return new Promise((resolve) => server.close(() => resolve()))
+}
+
+/**
+ * The POP3 sessions' storage, backed by the Worker's REST API: the same reads and deletes, with
+ * the same access rules, as any other API client.
+ * @param {{ worker: WorkerClient, log: Logger, publicLogin: boolean }} options
+ * @returns {MailStore}
+ */
+export function createWorkerMailStore({ worker, log, publicLogin }) {
+  /** Inboxes with a session in TRANSACTION, for RFC 1939's exclusive lock. */
+  const locks = new Set()
+
+  return {
+    // A key that the Worker refuses may still open a public inbox when public login is
+    // allowed, since public inboxes need no key over REST either.
+    async open(inbox, password, clientIp) {
+      // A value that can't be an HTTP header can't be a key either, and fetch would throw on it.
+      const usableKey = /^[\x21-\x7e]+$/.test(password) ? password : null
+      try {
+        try {
+          if (!usableKey) throw new WorkerResponseError(401, 'unauthorized', 'not an API key')
+          const caller = { apiKey: usableKey, clientIp }
+          return { inbox, caller, messages: await loadMailbox(worker, inbox, caller) }
+        } catch (err) {
+          if (!(err instanceof WorkerResponseError) || err.status !== 401 || !publicLogin) throw err
+          const caller = { apiKey: null, clientIp }
+          return { inbox, caller, messages: await loadMailbox(worker, inbox, caller) }
+        }
+      } catch (err) {
+        // 429 is the Worker's rate limit: the credentials may be fine, so not [AUTH].
+        if (err instanceof WorkerResponseError && err.status < 500 && err.status !== 429) {
+          throw new MailStoreError('auth', err.message, err)
+        }
+        throw new MailStoreError('unavailable', 'mail store unavailable', err)
+      }
+    },
+
+    async fetch(mailbox, message) {
+      try {
+        return await worker.fetchRaw(mailbox.inbox, message.id, mailbox.caller)
+      } catch (err) {
+        if (err instanceof WorkerResponseError && err.status === 404) {
+          throw new MailStoreError('gone', 'message removed from the inbox', err)
+        }
+        throw new MailStoreError('unavailable', 'mail store unavailable', err)
+      }
+    },
+
+    async remove(mailbox, messages) {
+      let failed = 0
+      for (let i = 0; i < messages.length; i += UPDATE_CONCURRENCY) {
+        const batch = messages.slice(i, i + UPDATE_CONCURRENCY)
+        const results = await Promise.allSettled(
+          batch.map((message) => worker.deleteMessage(mailbox.inbox, message.id, mailbox.caller)),
+        )
+        for (const result of results) {
+          if (result.status === 'fulfilled') continue
+          const err = result.reason
+          // Already gone (deleted over REST, or expired) is what QUIT wanted anyway.
+          if (err instanceof WorkerResponseError && err.status === 404) continue
+          failed++
+          log.warn('pop3 delete failed', { inbox: mailbox.inbox, err })
+        }
+      }
+      return failed
+    },
+
+    lock(inbox) {
+      if (locks.has(inbox)) return false
+      locks.add(inbox)
+      return true
+    },
+
+    unlock(inbox) {
+      locks.delete(inbox)
+    },
+  }
 }

@@ -8,10 +8,17 @@ import {
 import { WorkerResponseError } from '../worker-client.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
-/** @typedef {{ from: string, to: string[], ip: string }} Envelope */
+/** @typedef {import('../worker-client.js').ArrivalEnvelope} Envelope */
+/**
+ * @typedef {object} QueuedMessage
+ * @property {Envelope} envelope
+ * @property {Buffer} raw
+ * @property {(ids: string[]) => void} resolve
+ * @property {(err: unknown) => void} reject
+ */
 
 /**
- * Groups messages that arrive together into one `POST /internal/ingest/batch`: the Worker then
+ * Groups arrivals that come together into one `POST /internal/ingest/batch`: the Worker then
  * writes them in one D1 transaction and one R2 object, which is what lets SMTP ingest keep up
  * with bursts. When no batch is out, a message leaves at once, alone if it is alone: a quiet
  * server adds no delay. While a batch is out, messages gather for at most
@@ -22,12 +29,12 @@ import { WorkerResponseError } from '../worker-client.js'
  * Each message is answered on its own: the Worker's per-message refusals reach only their own
  * sender.
  */
-export class IngestBatcher {
+export class ArrivalBatcher {
   /** @param {WorkerClient} worker @param {{ timeoutMs: number }} options */
   constructor(worker, { timeoutMs }) {
     this.worker = worker
     this.timeoutMs = timeoutMs
-    /** @type {{ envelope: Envelope, raw: Buffer, resolve: (ids: string[]) => void, reject: (err: unknown) => void }[]} */
+    /** @type {QueuedMessage[]} */
     this.queue = []
     this.inFlight = 0
     /** @type {NodeJS.Timeout | null} ends the gather window: what waits then leaves */
@@ -81,7 +88,7 @@ export class IngestBatcher {
       batch.length < INGEST_BATCH_MAX_MESSAGES &&
       (batch.length === 0 || bytes + this.queue[0].raw.length <= INGEST_BATCH_MAX_BYTES)
     ) {
-      const item = /** @type {(typeof this.queue)[number]} */ (this.queue.shift())
+      const item = /** @type {QueuedMessage} */ (this.queue.shift())
       bytes += item.raw.length
       batch.push(item)
     }
@@ -92,11 +99,11 @@ export class IngestBatcher {
     })
   }
 
-  /** @param {(typeof this.queue)} batch */
+  /** @param {QueuedMessage[]} batch */
   async send(batch) {
     const signal = AbortSignal.timeout(this.timeoutMs)
     try {
-      const results = await this.worker.ingestBatch(
+      const results = await this.worker.uploadArrivals(
         batch.map(({ envelope, raw }) => ({ envelope, raw })),
         signal,
       )

@@ -7,8 +7,9 @@ import {
   SPOOL_MEMORY_BYTES,
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
-import { IngestBatcher } from './batcher.js'
-import { ingestMessage, toSmtpError } from './ingest.js'
+import { ArrivalBatcher } from './batcher.js'
+import { postArrival, transactionId } from './receiver.js'
+import { storedReply, workerRefusalReply } from './replies.js'
 import { smtpLifecycle } from './lifecycle.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
@@ -26,7 +27,7 @@ export function createSmtpServer({ config, worker, log }) {
   // smtp-server falls back to a bundled self-signed certificate when none is given, which would
   // advertise a STARTTLS nobody configured; without TLS the command is disabled instead.
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
-  const batcher = new IngestBatcher(worker, { timeoutMs: config.workerTimeoutMs })
+  const batcher = new ArrivalBatcher(worker, { timeoutMs: config.workerTimeoutMs })
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -51,24 +52,27 @@ export function createSmtpServer({ config, worker, log }) {
     },
 
     onData(stream, session, callback) {
-      ingestMessage(worker, stream, session, {
+      postArrival(worker, stream, session, {
         spoolMemoryBytes: SPOOL_MEMORY_BYTES,
         spoolDir: config.spoolDir,
         workerTimeoutMs: config.workerTimeoutMs,
         batcher,
+        hostname: config.serverName,
       }).then(
         (ids) => {
           log.info('smtp stored', {
             session: session.id,
+            transaction: transactionId(session),
             ip: session.remoteAddress,
             recipients: session.envelope.rcptTo.length,
             bytes: stream.byteLength,
             ids,
           })
-          callback(null, `OK: stored as ${ids.join(' ')}`)
+          callback(null, storedReply(ids))
         },
         (err) => {
-          const reply = toSmtpError(err)
+          // The receiver's own refusals (too large) already carry their reply.
+          const reply = err?.responseCode ? err : workerRefusalReply(err)
           log.warn('smtp refused', {
             session: session.id,
             ip: session.remoteAddress,

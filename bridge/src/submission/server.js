@@ -1,56 +1,26 @@
-import { isIP } from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import { cleartextLoginAllowed, isLoopback } from '../cleartext.js'
 import {
+  MAX_LOGIN_FAILURES,
   MAX_MESSAGE_BYTES,
   SHUTDOWN_GRACE_MS,
   SMTP_IDLE_TIMEOUT_MS,
   SMTP_MAX_COMMAND_BYTES,
   SUBMISSION_MAX_RECIPIENTS,
 } from '../limits.js'
-import { WorkerResponseError, WorkerUnavailableError } from '../worker-client.js'
 import { smtpLifecycle } from '../smtp/lifecycle.js'
+import { smtpError, TOO_LARGE, workerRefusalReply } from '../smtp/replies.js'
 
 /** @typedef {import('../config.js').BridgeConfig} BridgeConfig */
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('../log.js').Logger} Logger */
 
-/**
- * @param {string} host
- * @returns {boolean} whether only this machine can reach a listener bound to `host`
- */
-export function isLoopback(host) {
-  if (host === 'localhost') return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  return host === '::1'
-}
-
-/**
- * An SMTP error with the reply code smtp-server sends for it.
- * @param {number} responseCode
- * @param {string} message
- */
-function smtpError(responseCode, message) {
-  return Object.assign(new Error(message), { responseCode })
-}
-
-/**
- * The Worker's answer to a send, as an SMTP reply: its refusals (credits, sender domain,
- * recipients) are permanent policy failures (5xx) and carry its own words; a Worker that is
- * down or could deliver to nobody for now is a temporary failure (451), so the client retries.
- * @param {unknown} err
- */
-export function toSubmissionError(err) {
-  if (err instanceof WorkerResponseError) {
-    // Our only key is the session's own, checked at AUTH: a 401 here means the sender is not
-    // allowed (or the key was revoked since), which RFC 3463 files under 5.7.x policy.
-    const code = err.status === 413 ? 552 : err.status === 401 || err.status === 403 ? 550 : 554
-    return smtpError(code, err.message)
-  }
-  if (err instanceof WorkerUnavailableError) {
-    return smtpError(451, `Temporary failure, try again later: ${err.message}`)
-  }
-  return smtpError(451, 'Temporary failure, try again later')
-}
+// RFC 4954 section 6's replies to AUTH, with their RFC 3463 enhanced codes.
+const BAD_CREDENTIALS = { code: 535, enhanced: '5.7.8' }
+const ENCRYPTION_REQUIRED = { code: 538, enhanced: '5.7.11' }
+const AUTH_UNAVAILABLE = { code: 454, enhanced: '4.7.0' }
+const AUTH_REQUIRED = { code: 530, enhanced: '5.7.0' }
+const TOO_MANY_FAILURES = { code: 421, enhanced: '4.7.0' }
 
 /**
  * Reads the DATA stream to its end; past the size limit the bytes are drained, not kept.
@@ -78,13 +48,12 @@ async function readMessage(stream) {
  */
 export function createSubmissionServer({ config, worker, log }) {
   // A password in clear text is acceptable only where nobody else can listen: TLS, or a
-  // listener that only this machine reaches.
-  const loopback = isLoopback(config.host)
-  if (!config.tls && !loopback) {
-    log.warn('submission: no TLS and not on loopback, so AUTH (and sending) is refused', {
-      host: config.host,
-    })
+  // client the cleartextLogin setting trusts (by default, one on this machine).
+  if (!config.tls && config.cleartextLogin !== 'always' && !isLoopback(config.host)) {
+    log.warn('submission: no TLS, so only loopback clients may log in', { host: config.host })
   }
+  /** @type {WeakMap<object, number>} failed AUTH attempts per session */
+  const authFailures = new WeakMap()
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -94,7 +63,8 @@ export function createSubmissionServer({ config, worker, log }) {
     disabledCommands: config.tls ? [] : ['STARTTLS'],
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: false,
-    allowInsecureAuth: loopback,
+    // Decided per connection below: smtp-server's own check only knows the whole server.
+    allowInsecureAuth: true,
     size: MAX_MESSAGE_BYTES,
     maxRecipients: SUBMISSION_MAX_RECIPIENTS,
     maxCommandLength: SMTP_MAX_COMMAND_BYTES,
@@ -103,26 +73,64 @@ export function createSubmissionServer({ config, worker, log }) {
     disableReverseLookup: true,
     logger: false,
 
+    onConnect(session, callback) {
+      // A client that may not send its key in the clear is not offered AUTH until STARTTLS
+      // (RFC 4954 section 4 lets a server hide it), so it never gets a 334 prompting for the
+      // key; MAIL then answers 530. onSecure restores the server's commands.
+      if (!cleartextLoginAllowed(config.cleartextLogin, session.remoteAddress)) {
+        session.disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
+      }
+      callback()
+    },
+
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = undefined
+      callback()
+    },
+
+    onMailFrom(_address, session, callback) {
+      // With AUTH hidden for this session smtp-server no longer asks for it itself.
+      if (!session.user) {
+        const how = config.tls ? 'use STARTTLS, then AUTH' : 'not possible over cleartext here'
+        return callback(smtpError(AUTH_REQUIRED, `Authentication required: ${how}`))
+      }
+      callback()
+    },
+
     onAuth(auth, session, callback) {
-      // smtp-server checks plaintext AUTH only when STARTTLS is on offer; without TLS this is
-      // the only guard keeping API keys off the wire of a non-loopback listener.
-      if (!session.secure && !loopback) {
-        return callback(smtpError(538, 'Encryption required for requested authentication'))
+      // Belt and braces: AUTH is hidden where the key may not travel in the clear.
+      if (!session.secure && !cleartextLoginAllowed(config.cleartextLogin, session.remoteAddress)) {
+        return callback(
+          smtpError(ENCRYPTION_REQUIRED, 'Encryption required for requested authentication'),
+        )
       }
       const username = auth.username ?? ''
       const apiKey = auth.password ?? ''
       worker.whoAmI(apiKey).then(
         (account) => {
           if (!account || account._id !== username) {
-            log.info('submission auth failed', { session: session.id, ip: session.remoteAddress })
-            return callback(smtpError(535, 'Authentication failed: username or API key is wrong'))
+            const failures = (authFailures.get(session) ?? 0) + 1
+            authFailures.set(session, failures)
+            log.info('submission auth failed', {
+              session: session.id,
+              ip: session.remoteAddress,
+              failures,
+            })
+            // Answered late, and the last failure allowed closes the connection (a 421), so
+            // one connection can't try keys as fast as the Worker answers.
+            const reply =
+              failures >= MAX_LOGIN_FAILURES
+                ? smtpError(TOO_MANY_FAILURES, 'Too many failed logins, closing connection')
+                : smtpError(BAD_CREDENTIALS, 'Authentication failed: username or API key is wrong')
+            setTimeout(() => callback(reply), config.loginFailureDelayMs)
+            return
           }
           callback(null, { user: { username, apiKey } })
         },
         (err) => {
           log.warn('submission auth unavailable', { session: session.id, err })
           // RFC 4954 section 6: 454 is a temporary authentication failure.
-          callback(smtpError(454, 'Temporary authentication failure, try again later'))
+          callback(smtpError(AUTH_UNAVAILABLE, 'Temporary authentication failure, try again later'))
         },
       )
     },
@@ -136,7 +144,7 @@ export function createSubmissionServer({ config, worker, log }) {
       readMessage(stream)
         .then((raw) => {
           if (!raw) {
-            throw smtpError(552, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`)
+            throw smtpError(TOO_LARGE, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`)
           }
           const signal = AbortSignal.timeout(config.workerTimeoutMs)
           return worker.sendOutgoing(user.apiKey, { raw, envelope }, signal)
@@ -157,7 +165,9 @@ export function createSubmissionServer({ config, worker, log }) {
             callback(null, `OK: sent as ${result._id} ${result.messageId}${note}`)
           },
           (err) => {
-            const reply = 'responseCode' in err ? err : toSubmissionError(err)
+            const reply = err?.responseCode
+              ? err
+              : workerRefusalReply(err, 'Temporary failure, try again later')
             log.warn('submission refused', {
               session: session.id,
               account: user.username,

@@ -1,57 +1,68 @@
-import { WorkerResponseError } from '../worker-client.js'
+import { arrivalKeyHash } from './arrival-key.js'
+import { smtpError, TOO_LARGE } from './replies.js'
 import { MessageSpool } from './spool.js'
+import { receivedHeader } from './trace.js'
 
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('smtp-server').SMTPServerDataStream} SMTPServerDataStream */
 /** @typedef {import('smtp-server').SMTPServerSession} SMTPServerSession */
 
-class MessageTooLargeError extends Error {
-  constructor() {
-    super('Message exceeds fixed maximum message size')
-    this.name = 'MessageTooLargeError'
-  }
-}
-
 /**
- * @typedef {object} IngestOptions
+ * @typedef {object} ArrivalOptions
  * @property {number} spoolMemoryBytes messages up to this size stay in memory
  * @property {string} spoolDir where larger ones wait for their end of DATA
  * @property {number} workerTimeoutMs longest silence allowed from the Worker upload
- * @property {import('./batcher.js').IngestBatcher} [batcher] groups small messages into batches
+ * @property {import('./batcher.js').ArrivalBatcher} [batcher] groups small messages into batches
+ * @property {string} hostname this host, as the Received header names it
  */
 
 /**
- * Receives one SMTP DATA body and hands it to the Worker once complete; resolves with the
- * stored message ids. The SMTP stream is always read to its end, even past the size limit:
- * smtp-server replies only after the end of DATA.
+ * Receives one arrival (an SMTP transaction's envelope and DATA body) and posts it to the
+ * Worker once complete, with a Received header (RFC 5321 4.4) in front of the bytes exactly as
+ * sent; resolves with the stored message ids. The SMTP stream is always read to its end, even
+ * past the size limit: smtp-server replies only after the end of DATA.
  *
  * @param {WorkerClient} worker
  * @param {SMTPServerDataStream} source
  * @param {SMTPServerSession} session
- * @param {IngestOptions} options
+ * @param {ArrivalOptions} options
  * @returns {Promise<string[]>}
  */
-export async function ingestMessage(worker, source, session, options) {
+export async function postArrival(worker, source, session, options) {
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+  const to = session.envelope.rcptTo.map((rcpt) => rcpt.address)
+  const tls = Boolean(session.secure)
+  const helo = session.hostNameAppearsAs || ''
+  const key = arrivalKeyHash(from, to)
   const spool = new MessageSpool({ memoryLimit: options.spoolMemoryBytes, dir: options.spoolDir })
   try {
+    const trace = receivedHeader({
+      helo,
+      ip: session.remoteAddress,
+      by: options.hostname,
+      protocol: session.openingCommand === 'EHLO' ? (tls ? 'ESMTPS' : 'ESMTP') : 'SMTP',
+      id: transactionId(session),
+      recipients: to,
+      date: new Date(),
+    })
+    await spool.write(Buffer.from(trace, 'utf8'))
     for await (const chunk of source) {
       // Past the limit the rest is read and dropped: smtp-server answers 552 (rejectOversized).
       if (source.sizeExceeded) continue
+      key.update(chunk)
       await spool.write(chunk)
     }
-    if (source.sizeExceeded) throw new MessageTooLargeError()
-    const envelope = {
-      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-      to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-      ip: session.remoteAddress,
-    }
+    if (source.sizeExceeded)
+      throw smtpError(TOO_LARGE, 'Message exceeds fixed maximum message size')
+    /** @type {import('../worker-client.js').ArrivalEnvelope} */
+    const envelope = { from, to, ip: session.remoteAddress, key: key.digest('hex'), tls, helo }
     const body = await spool.body()
     // Small messages (the usual case) go through the batcher; large ones stream on their own.
     if (Buffer.isBuffer(body) && options.batcher)
       return await options.batcher.submit(envelope, body)
     const upload = uploadTimer(options.workerTimeoutMs, body)
     try {
-      const result = await worker.ingest(
+      const result = await worker.uploadArrival(
         envelope,
         { body: upload.body, length: spool.length },
         upload.signal,
@@ -104,41 +115,10 @@ function uploadTimer(timeoutMs, body) {
 }
 
 /**
- * Maps a failed ingest to the SMTP reply. Anything that might succeed later is 451 so the sender
- * keeps the message and retries: a 5xx here would bounce mail the Worker could still store.
- *
- * @param {unknown} err
- * @returns {Error & { responseCode: number }}
+ * The id a Received header and the logs give one transaction: smtp-server's session id and the
+ * transaction's number within the session.
+ * @param {SMTPServerSession} session
  */
-export function toSmtpError(err) {
-  if (err instanceof MessageTooLargeError) return smtpError(552, err.message)
-  if (err instanceof WorkerResponseError) {
-    switch (err.status) {
-      case 400:
-        return smtpError(554, err.message)
-      case 403:
-        return smtpError(550, err.message)
-      case 413:
-        return smtpError(552, err.message)
-      // 401 means the bridge's INGEST_TOKEN is wrong and 429 a rate limit: both are ours to
-      // fix or wait out, not a verdict on the message.
-      case 401:
-      case 408:
-      case 429:
-        return smtpError(451, 'Temporary failure storing the message, try again later')
-      default:
-        return smtpError(554, err.message)
-    }
-  }
-  return smtpError(451, 'Temporary failure storing the message, try again later')
-}
-
-/** @param {number} responseCode @param {string} message */
-function smtpError(responseCode, message) {
-  // SMTP replies are single lines of printable text; a Worker message must not inject more.
-  const text = message
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 400)
-  return Object.assign(new Error(text), { responseCode })
+export function transactionId(session) {
+  return `${session.id}.${session.transaction}`
 }
