@@ -74,3 +74,9 @@ export const INGEST_BATCH_GATHER_MS = 20
 
 /** ...or until this many are waiting, which already make a batch worth sending. */
 export const INGEST_BATCH_GATHER_MESSAGES = 50
+
+/** Arrivals answered 451 whose retry may find them already stored (smtp/unsettled.js). */
+export const UNSETTLED_KEYS_MAX = 100_000
+
+/** RFC 5321 4.5.4.1: senders give up after 4-5 days; the Worker keeps keys for 7. */
+export const UNSETTLED_KEY_TTL_MS = 5 * 24 * 60 * 60 * 1000

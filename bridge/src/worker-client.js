@@ -3,6 +3,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import { randomUUID } from 'node:crypto'
 
 /** The Worker answered with a non-2xx status; `message` is the Worker's own text. */
 export class WorkerResponseError extends Error {
@@ -53,6 +54,7 @@ export class WorkerUnavailableError extends Error {
  * @property {string[]} to RCPT TO, in order
  * @property {string} ip the SMTP client's address
  * @property {string} [key] idempotency key of the transaction (smtp/arrival-key.js)
+ * @property {boolean} [maybeStored] an earlier attempt of it was answered 451 (smtp/unsettled.js)
  * @property {boolean} [tls] STARTTLS was active on the receiving hop
  * @property {string} [helo] the client's HELO/EHLO name
  */
@@ -183,19 +185,27 @@ export function createWorkerClient({ apiUrl, ingestToken, workerTimeoutMs }) {
      * @returns {Promise<IngestResult>}
      */
     async uploadArrival(envelope, message, signal) {
-      const query = new URLSearchParams({ from: envelope.from })
-      for (const rcpt of envelope.to) query.append('to', rcpt)
-      query.set('ip', envelope.ip)
+      // The envelope goes in the body, never the URL: Workers limit URLs to 16 KB, and a
+      // hundred recipients may not fit. The multipart body is streamed around the message
+      // (which may be a 25 MiB spool file) with its exact length.
+      const boundary = `arrival-${randomUUID()}`
+      const head = Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="envelope"\r\n\r\n` +
+          `${JSON.stringify(envelope)}\r\n--${boundary}\r\n` +
+          'Content-Disposition: form-data; name="message"; filename="message.eml"\r\n' +
+          'Content-Type: message/rfc822\r\n\r\n',
+      )
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
       const response = await request(
-        `/internal/ingest?${query}`,
+        '/internal/ingest',
         {
           method: 'POST',
           headers: {
             authorization: `Bearer ${ingestToken}`,
-            'content-type': 'message/rfc822',
-            'content-length': String(message.length),
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(head.length + message.length + tail.length),
           },
-          body: message.body,
+          body: multipartStream(head, message.body, tail),
           duplex: 'half',
         },
         { signal, headersTimeout: false },
@@ -375,4 +385,18 @@ function causeMessage(err) {
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message
   }
   return String(err)
+}
+
+/**
+ * The parts of a multipart body in order, the message's bytes streamed as they come.
+ * @param {Buffer} head
+ * @param {Buffer | AsyncIterable<Uint8Array>} body
+ * @param {Buffer} tail
+ * @returns {AsyncIterable<Uint8Array>}
+ */
+async function* multipartStream(head, body, tail) {
+  yield head
+  if (Buffer.isBuffer(body)) yield body
+  else for await (const chunk of body) yield chunk
+  yield tail
 }

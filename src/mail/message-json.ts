@@ -22,6 +22,7 @@ export const messageExample = {
   subject: 'Hello',
   received: '2026-11-24T10:00:00.000Z',
   size: 1843,
+  crlfSize: 1843,
   attachments: null,
   savedBy: null,
   labels: [],
@@ -56,6 +57,10 @@ export const Message = z
       example: messageExample.received,
     }),
     size: z.number().int().meta({ description: 'Bytes of the raw message' }),
+    crlfSize: z.number().int().nullable().meta({
+      description:
+        'This service: the octets with every bare LF counted as CRLF, as POP3 sends the message (null for mail stored before it was recorded)',
+    }),
     attachments: z
       .array(z.string())
       .nullable()
@@ -89,6 +94,7 @@ export function messageJson(row: MessageRow) {
     subject: row.subject,
     received: row.received.toISOString(),
     size: row.size,
+    crlfSize: row.crlfSize,
     attachments: row.attachments.length > 0 ? row.attachments : null,
     savedBy: row.savedBy,
     labels: row.labels,

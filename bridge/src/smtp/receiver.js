@@ -1,4 +1,5 @@
 import { arrivalKeyHash } from './arrival-key.js'
+import { UnsettledArrivals } from './unsettled.js'
 import { smtpError, TOO_LARGE } from './replies.js'
 import { MessageSpool } from './spool.js'
 import { receivedHeader } from './trace.js'
@@ -54,27 +55,53 @@ export async function postArrival(worker, source, session, options) {
     }
     if (source.sizeExceeded)
       throw smtpError(TOO_LARGE, 'Message exceeds fixed maximum message size')
+    const digest = key.digest('hex')
+    const maybeStored = unsettled.has(digest)
     /** @type {import('../worker-client.js').ArrivalEnvelope} */
-    const envelope = { from, to, ip: session.remoteAddress, key: key.digest('hex'), tls, helo }
-    const body = await spool.body()
-    // Small messages (the usual case) go through the batcher; large ones stream on their own.
-    if (Buffer.isBuffer(body) && options.batcher)
-      return await options.batcher.submit(envelope, body)
-    const upload = uploadTimer(options.workerTimeoutMs, body)
+    const envelope = { from, to, ip: session.remoteAddress, key: digest, maybeStored, tls, helo }
     try {
-      const result = await worker.uploadArrival(
-        envelope,
-        { body: upload.body, length: spool.length },
-        upload.signal,
-      )
-      return result.messages.map((message) => message._id)
-    } finally {
-      upload.stop()
+      const ids = await upload(worker, envelope, spool, options)
+      unsettled.settle(digest)
+      return ids
+    } catch (error) {
+      // A temporary failure may hide a stored message (the Worker finished after we gave
+      // up): its retry must not store it twice.
+      const code = /** @type {{ responseCode?: number }} */ (error).responseCode
+      if (code === undefined || code < 500) unsettled.add(digest)
+      throw error
     }
   } finally {
     await spool.dispose()
   }
 }
+
+/**
+ * Sends the spooled arrival to the Worker: small ones (the usual case) through the batcher,
+ * large ones streamed on their own.
+ * @param {WorkerClient} worker
+ * @param {import('../worker-client.js').ArrivalEnvelope} envelope
+ * @param {MessageSpool} spool
+ * @param {ArrivalOptions} options
+ * @returns {Promise<string[]>}
+ */
+async function upload(worker, envelope, spool, options) {
+  const body = await spool.body()
+  if (Buffer.isBuffer(body) && options.batcher) return options.batcher.submit(envelope, body)
+  const timed = uploadTimer(options.workerTimeoutMs, body)
+  try {
+    const result = await worker.uploadArrival(
+      envelope,
+      { body: timed.body, length: spool.length },
+      timed.signal,
+    )
+    return result.messages.map((message) => message._id)
+  } finally {
+    timed.stop()
+  }
+}
+
+/** Keys of arrivals answered with a temporary failure, for this bridge process. */
+const unsettled = new UnsettledArrivals()
 
 /**
  * An inactivity timeout rather than a total one: 25 MiB to a distant Worker may take a while,

@@ -19,9 +19,18 @@ export async function findArrivalKeys(
   return found
 }
 
-/** The insert of one arrival's key, to batch with its message rows (same transaction). */
-export function insertArrivalKey(db: Database, arrival: StoredArrival, now: Date) {
-  return db.insert(arrivalKeys).values({ ...arrival, created: now })
+/**
+ * The insert of one arrival's key, to batch with its message rows (same transaction). A
+ * possible retry (`strict`) fails the batch when the key exists, so it never stores a second
+ * copy; a settled arrival sent again (the same bytes resent on purpose) takes the key over.
+ */
+export function insertArrivalKey(db: Database, arrival: StoredArrival, now: Date, strict: boolean) {
+  const insert = db.insert(arrivalKeys).values({ ...arrival, created: now })
+  if (strict) return insert
+  return insert.onConflictDoUpdate({
+    target: arrivalKeys.key,
+    set: { messages: arrival.messages, created: now },
+  })
 }
 
 /** Forgets up to `limit` keys older than `before`, oldest first (the retention run). */

@@ -81,6 +81,7 @@ export async function insertMessages(
   db: Database,
   arrivals: {
     key: string | null
+    maybeStored: boolean
     rows: NewMessageRow[]
     attachments: Omit<MessageAttachmentRow, 'messageId'>[]
   }[],
@@ -88,9 +89,9 @@ export async function insertMessages(
 ) {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
   // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
-  // exactly when its mail was stored, and a concurrent retry's batch fails on the key instead
-  // of storing a second copy.
-  const statements = arrivals.flatMap(({ key, rows, attachments }) => [
+  // exactly when its mail was stored, and a retry racing its first attempt fails on the key
+  // instead of storing a second copy.
+  const statements = arrivals.flatMap(({ key, maybeStored, rows, attachments }) => [
     ...(key === null
       ? []
       : [
@@ -98,6 +99,7 @@ export async function insertMessages(
             db,
             { key, messages: rows.map((row) => ({ _id: row.id, inbox: row.inbox })) },
             now,
+            maybeStored,
           ),
         ]),
     ...rows.flatMap((row) => [

@@ -6,6 +6,11 @@ export type Envelope = {
   ip?: string | null
   /** The sender's idempotency key for this arrival (see idempotency.ts), when it has one. */
   key?: string
+  /**
+   * An earlier attempt of this arrival may have been stored (the sender was answered with a
+   * temporary failure): its key is looked up, and a match answers with the ids stored then.
+   */
+  maybeStored?: boolean
 }
 
 /** An arriving message: its exact bytes and its envelope. */

@@ -57,6 +57,8 @@ async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
 /** An arrival that passed the permanent checks and was parsed, ready to be stored. */
 type PreparedArrival = {
   key: string | null
+  /** Whether a concurrent attempt may hold the key (see `Envelope.maybeStored`). */
+  maybeStored: boolean
   raw: Uint8Array
   envelope: Envelope
   recipients: string[]
@@ -115,7 +117,14 @@ async function prepareArrival(
     throw new Refusal(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
-  return { key, raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
+  return {
+    key,
+    maybeStored: envelope.maybeStored === true,
+    raw,
+    envelope,
+    recipients,
+    parsed: await parseOrRefuse(raw),
+  }
 }
 
 /**
@@ -180,6 +189,7 @@ async function storeArrivals(
       db,
       arrivals.map((arrival, i) => ({
         key: arrival.key,
+        maybeStored: arrival.maybeStored,
         rows: rows[i],
         attachments: arrival.parsed.attachments.map((a, position) => ({
           position,
@@ -292,7 +302,7 @@ export async function ingestBatch(
     checkDenylist(env, envelopes),
     lookUpStored(
       env,
-      keys.filter((key) => key !== null),
+      envelopes.flatMap((envelope) => (envelope.key && envelope.maybeStored ? [envelope.key] : [])),
       now,
     ),
   ])

@@ -16,7 +16,10 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Ingest
   const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
   try {
     const envelope = { from: message.from, to: [message.to] }
-    await ingestMessage(env, raw, { ...envelope, key: await emailRoutingKey(envelope, raw) })
+    // Email Routing only sends a message again after a temporary failure, which may have
+    // followed a store (a timeout): every arrival from it may be a retry.
+    const key = await emailRoutingKey(envelope, raw)
+    await ingestMessage(env, raw, { ...envelope, key, maybeStored: true })
   } catch (error) {
     if (error instanceof Refusal && error.permanent) {
       message.setReject(error.message)

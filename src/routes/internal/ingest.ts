@@ -93,6 +93,7 @@ const envelopeField = z.object({
   ip: z.string().nullish(),
   // The bridge's idempotency key of the SMTP transaction (src/mail/inbound/idempotency.ts).
   key: z.string().regex(ARRIVAL_KEY).optional(),
+  maybeStored: z.boolean().optional(),
 })
 
 /**
