@@ -6,7 +6,12 @@ import { recordOutboundMessage } from '../../db/queries/outbound'
 import { fail } from '../../http/errors'
 import { domainOf } from '../../lib/address'
 import type { OutboundMessage } from './compose'
-import { ingestMessage, IngestRefusal, type IngestBindings, type StoredMessage } from '../inbound/ingest'
+import {
+  ingestMessage,
+  IngestRefusal,
+  type IngestBindings,
+  type StoredMessage,
+} from '../inbound/ingest'
 import { randomString } from '../../lib/random'
 
 export type SendBindings = IngestBindings & Pick<Env, 'EMAIL'>
@@ -139,7 +144,7 @@ export async function sendOutbound(
   message: OutboundMessage,
   now = new Date(),
 ): Promise<SendResult> {
-  await authorizeSender(env, account, [message.from, message.envelopeFrom])
+  await authorizeSender(env, account, [...message.senders, message.envelopeFrom])
   const db = database(env.DB)
   const count = message.recipients.length
   let sendsRemaining = await spendSends(db, account.id, count)
