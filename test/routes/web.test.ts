@@ -177,3 +177,30 @@ describe('the inbox page', () => {
     expect(bad.headers.get('content-type')).toContain('text/html')
   })
 })
+
+describe('GET /login?next=', () => {
+  it('#13.9 follows only same-origin paths after sign-in', async () => {
+    const nextOf = async (next: string) => {
+      const html = await (await call(`/login?next=${next}`)).text()
+      const value = /data-next="([^"]*)"/.exec(html)?.[1] ?? ''
+      return value.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"')
+    }
+    for (const next of [
+      '/%5Cevil.example/phish',
+      '/%09/evil.example',
+      '/%0a/evil.example',
+      '//evil.example',
+      '/.//evil.example',
+      'https://evil.example/',
+      '%2F%2Fevil.example',
+    ]) {
+      const target = await nextOf(next)
+      // Where the page's location.assign(target) would go.
+      expect(new URL(target, ORIGIN).origin, `${next} -> ${target}`).toBe(ORIGIN)
+      expect(target.startsWith('/') && !target.startsWith('//'), target).toBe(true)
+    }
+    expect(await nextOf(encodeURIComponent('/inbox/a@x.test?until=5#m'))).toBe(
+      '/inbox/a@x.test?until=5#m',
+    )
+  })
+})
