@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
-import { getCookie } from 'hono/cookie'
+import { getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { database } from '../db/client'
 import { findAccountByApiKey } from '../db/queries/accounts'
-import { findSession } from '../db/queries/sessions'
+import { createSession, findSession, SESSION_TTL_MS } from '../db/queries/sessions'
 import { fail } from './errors'
 import type { AppEnv } from '../env'
 import { sameSecret } from '../lib/secrets'
@@ -31,6 +31,25 @@ export const SESSION_COOKIE = 'mailsac_session'
 export async function sessionFromCookie(c: Context<AppEnv>) {
   const token = getCookie(c, SESSION_COOKIE)
   return token ? findSession(database(c.env.DB), token) : null
+}
+
+/** Browsers drop Secure cookies on plain http, which is what local development uses. */
+function isLocalHost(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
+}
+
+/** Opens a web session for the account and sets its cookie; returns the session's CSRF token. */
+export async function openWebSession(c: Context<AppEnv>, accountId: string): Promise<string> {
+  const session = await createSession(database(c.env.DB), accountId)
+  setCookie(c, SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    secure: !isLocalHost(c.req.url),
+    sameSite: 'Lax',
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+  })
+  return session.csrfToken
 }
 
 /** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
