@@ -64,7 +64,13 @@ export const CSRF_HEADER = 'X-CSRF-Token'
  * session's CSRF token in `X-CSRF-Token`: a cross-site form can send the cookie but cannot
  * read or set that header.
  */
-export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } = {}) {
+export function mailsacKeyAuth(
+  options: {
+    lenient?: (path: string) => boolean
+    /** Called before a wrong key's 401, to count it (e.g. against the client's rate limit). */
+    onWrongKey?: (c: Context<AppEnv>) => Promise<void>
+  } = {},
+) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const apiKey =
       c.req.header('mailsac-key') ??
@@ -85,7 +91,10 @@ export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } 
       return next()
     }
     const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())
-    if (!account && !options.lenient?.(c.req.path)) fail(401, 'The API key is not valid.')
+    if (!account && !options.lenient?.(c.req.path)) {
+      await options.onWrongKey?.(c)
+      fail(401, 'The API key is not valid.')
+    }
     c.set('account', account)
     return next()
   })
