@@ -350,8 +350,45 @@ describe('Slack webhooks', () => {
 })
 
 describe('forwarding', () => {
+  it('#13.8 costs the owner one outgoing credit; with none left it is refused, nothing sent', async () => {
+    const owner = await createAccount({ sendsRemaining: 1 })
+    await reserve('metered@dl.test', owner.apiKey)
+    await configure('metered@dl.test', owner.headers, { forward: 'out@elsewhere.test' })
+    const sends: EmailMessage[] = []
+    const EMAIL = { send: async (m: EmailMessage) => void sends.push(m) } as unknown as SendEmail
+    const credits = async () =>
+      (await json('/api/me', { headers: owner.headers })).sendsRemaining as number
+    const first = await storeAndQueue('metered@dl.test', 'one')
+    await consume(first.jobs[0], 1, { ...env, EMAIL })
+    expect(sends).toHaveLength(1)
+    expect(await credits()).toBe(0)
+    const second = await storeAndQueue('metered@dl.test', 'two')
+    const result = await consume(second.jobs[0], 1, { ...env, EMAIL })
+    expect(result.explicitAcks).toEqual(['msg-1'])
+    expect(sends).toHaveLength(1)
+    expect(await findDelivery(database(env.DB), second.jobs[0].deliveryId)).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('No outgoing credits left'),
+    })
+    expect(await credits()).toBe(0)
+  })
+
+  it('#13.8 gives the credit back when send_email refuses the forward', async () => {
+    const owner = await createAccount({ sendsRemaining: 2 })
+    await reserve('refused@dl.test', owner.apiKey)
+    await configure('refused@dl.test', owner.headers, { forward: 'out@elsewhere.test' })
+    const EMAIL = {
+      send: async () => {
+        throw new Error('nope')
+      },
+    } as unknown as SendEmail
+    const { jobs } = await storeAndQueue('refused@dl.test', 'x')
+    await consume(jobs[0], 1, { ...env, EMAIL })
+    expect((await json('/api/me', { headers: owner.headers })).sendsRemaining).toBe(2)
+  })
+
   it('sends one message through send_email, marked as forwarded', async () => {
-    const owner = await createAccount()
+    const owner = await createAccount({ sendsRemaining: 1 })
     await reserve('fwd@dl.test', owner.apiKey)
     await configure('fwd@dl.test', owner.headers, { forward: 'me@elsewhere.test' })
     const { stored, jobs } = await storeAndQueue('fwd@dl.test', 'Pass it on')
