@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { mailsacKeyAuth } from './http/auth'
 import { handleError, handleNotFound } from './http/errors'
 import { API_RATE_LIMIT_PERIOD_SECONDS } from './limits'
-import { rateLimit } from './http/rate-limit'
+import { limitClient, rateLimit } from './http/rate-limit'
 import { accountRoutes } from './routes/account/index'
 import { addressesRoutes } from './routes/addresses/index'
 import { authRoutes } from './routes/auth/index'
@@ -22,19 +22,27 @@ import { webRoutes } from './web/routes'
 /** The HTTP application: one router per resource. */
 export const app = new Hono<AppEnv>()
 
+const apiRateLimit = rateLimit({
+  perAccount: (env) => env.API_KEY_RATE_LIMIT,
+  perClient: (env) => env.ANONYMOUS_RATE_LIMIT,
+  periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+})
+
 // Before the key/cookie middleware: logging in must work whatever stale cookie the browser
-// still sends, and needs no CSRF token (it needs the API key itself).
+// still sends, and needs no CSRF token (it needs the API key itself). Every sign-in attempt
+// counts against the client's budget, so it is no free oracle for guessing keys.
+app.use('/api/auth/*', apiRateLimit)
 app.route('/api/auth', authRoutes)
 
-app.use('/api/*', mailsacKeyAuth({ lenient: (path) => path === '/api/me' }))
 app.use(
   '/api/*',
-  rateLimit({
-    perAccount: (env) => env.API_KEY_RATE_LIMIT,
-    perClient: (env) => env.ANONYMOUS_RATE_LIMIT,
-    periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,
+  mailsacKeyAuth({
+    lenient: (path) => path === '/api/me',
+    // A wrong key is a 401 before the per-account limiter: count it per client here.
+    onWrongKey: (c) => limitClient(c, c.env.ANONYMOUS_RATE_LIMIT, API_RATE_LIMIT_PERIOD_SECONDS),
   }),
 )
+app.use('/api/*', apiRateLimit)
 
 // Which router owns which paths. Four share a prefix; their paths are disjoint:
 //

@@ -147,5 +147,8 @@ export const MAX_OUTGOING_SUBJECT_BYTES = 700
 /** Display names are encoded the same way, one encoded-word per address: same reasoning. */
 export const MAX_OUTGOING_NAME_BYTES = 300
 
+/** RFC 5322 2.1.1 caps a header line at 998 characters; longer address fields are refused unparsed. */
+export const MAX_HEADER_FIELD_CHARS = 998
+
 /** Each `received` entry becomes one header field; folded lines must stay under 998 too. */
 export const MAX_RECEIVED_HEADERS = 50

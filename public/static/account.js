@@ -56,7 +56,10 @@ const secret = document.querySelector('output.secret')
 document.querySelector('[data-action="rotate-key"]').addEventListener('click', async () => {
   if (!confirm('Replace your API key? Programs using the current key stop working.')) return
   try {
-    const { apiKey } = await api('/api/me/api-key', { method: 'POST' })
+    const { apiKey, csrfToken } = await api('/api/me/api-key', { method: 'POST' })
+    // The rotation ended every session; the answer set a fresh cookie with this token.
+    if (csrfToken)
+      document.querySelector('meta[name="csrf-token"]')?.setAttribute('content', csrfToken)
     secret.textContent = `New API key (shown once): ${apiKey}`
     secret.hidden = false
   } catch (err) {

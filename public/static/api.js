@@ -1,11 +1,13 @@
 // Calls to the REST API from the pages. The session cookie goes along by itself; requests
 // that change something carry the session's CSRF token (from the page's <meta>), which the
-// API requires of cookie-authenticated writes.
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content
+// API requires of cookie-authenticated writes. It is read at each call: rotating the API key
+// replaces the session, and the account page then writes the new token into the <meta>.
+const csrfMeta = () => document.querySelector('meta[name="csrf-token"]')
 
 /** fetch() for /api routes: JSON in and out, `{error, message}` failures thrown as Errors. */
 export async function api(path, { method = 'GET', body } = {}) {
   const headers = { Accept: 'application/json' }
+  const csrf = csrfMeta()?.content
   if (csrf) headers['X-CSRF-Token'] = csrf
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const response = await fetch(path, {

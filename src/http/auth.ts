@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
-import { getCookie } from 'hono/cookie'
+import { getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { database } from '../db/client'
 import { findAccountByApiKey } from '../db/queries/accounts'
-import { findSession } from '../db/queries/sessions'
+import { createSession, findSession, SESSION_TTL_MS } from '../db/queries/sessions'
 import { fail } from './errors'
 import type { AppEnv } from '../env'
 import { sameSecret } from '../lib/secrets'
@@ -33,6 +33,25 @@ export async function sessionFromCookie(c: Context<AppEnv>) {
   return token ? findSession(database(c.env.DB), token) : null
 }
 
+/** Browsers drop Secure cookies on plain http, which is what local development uses. */
+function isLocalHost(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
+}
+
+/** Opens a web session for the account and sets its cookie; returns the session's CSRF token. */
+export async function openWebSession(c: Context<AppEnv>, accountId: string): Promise<string> {
+  const session = await createSession(database(c.env.DB), accountId)
+  setCookie(c, SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    secure: !isLocalHost(c.req.url),
+    sameSite: 'Lax',
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+  })
+  return session.csrfToken
+}
+
 /** The header a cookie-authenticated state-changing request must carry (CSRF defence). */
 export const CSRF_HEADER = 'X-CSRF-Token'
 
@@ -45,7 +64,13 @@ export const CSRF_HEADER = 'X-CSRF-Token'
  * session's CSRF token in `X-CSRF-Token`: a cross-site form can send the cookie but cannot
  * read or set that header.
  */
-export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } = {}) {
+export function mailsacKeyAuth(
+  options: {
+    lenient?: (path: string) => boolean
+    /** Called before a wrong key's 401, to count it (e.g. against the client's rate limit). */
+    onWrongKey?: (c: Context<AppEnv>) => Promise<void>
+  } = {},
+) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const apiKey =
       c.req.header('mailsac-key') ??
@@ -66,7 +91,10 @@ export function mailsacKeyAuth(options: { lenient?: (path: string) => boolean } 
       return next()
     }
     const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())
-    if (!account && !options.lenient?.(c.req.path)) fail(401, 'The API key is not valid.')
+    if (!account && !options.lenient?.(c.req.path)) {
+      await options.onWrongKey?.(c)
+      fail(401, 'The API key is not valid.')
+    }
     c.set('account', account)
     return next()
   })

@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { fail } from './errors'
 import type { AppEnv } from '../env'
@@ -62,6 +63,29 @@ export function clientAddress(headers: { header: (name: string) => string | unde
   return headers.header('cf-connecting-ip')
 }
 
+function tooManyFromClient(retryAfter: string): never {
+  return fail(
+    429,
+    `Too many requests from this address; retry in ${retryAfter} seconds, or use an API key.`,
+  )
+}
+
+/**
+ * Counts one request against the client's (anonymous) budget and answers 429 when it is
+ * spent. For failed authentication: a wrong API key is refused before the account-based
+ * limiter could count it, so guessing keys would otherwise cost nothing.
+ */
+export async function limitClient(
+  c: Context<AppEnv>,
+  perClient: RateLimit,
+  periodSeconds: number,
+): Promise<void> {
+  const key = `ip:${clientNetwork(clientAddress(c.req, c.env))}`
+  if ((await perClient.limit({ key })).success) return
+  c.header('Retry-After', String(periodSeconds))
+  tooManyFromClient(String(periodSeconds))
+}
+
 /**
  * Limits requests per API key, or per client IP (`CF-Connecting-IP`, set by Cloudflare) for
  * requests without one. Runs after `mailsacKeyAuth`, which resolves the account. Over the
@@ -82,12 +106,8 @@ export function rateLimit(options: RateLimitOptions) {
     if (!success) {
       // Set on the context so app.onError's `{error, message}` response carries it.
       c.header('Retry-After', retryAfter)
-      fail(
-        429,
-        account
-          ? `Too many requests for this API key; retry in ${retryAfter} seconds.`
-          : `Too many requests from this address; retry in ${retryAfter} seconds, or use an API key.`,
-      )
+      if (!account) tooManyFromClient(retryAfter)
+      fail(429, `Too many requests for this API key; retry in ${retryAfter} seconds.`)
     }
     return next()
   })

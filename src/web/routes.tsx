@@ -4,6 +4,7 @@ import { database } from '../db/client'
 import { listPrivateAddresses } from '../db/queries/addresses'
 import { findMessageAttachments, listInboxMessages } from '../db/queries/messages'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { sameOriginPath } from '../lib/same-origin-path'
 import { standaloneHtml } from '../mail/display'
 import { inboxParam, requestedMessage, withInboxAccess } from '../http/inbox-access'
 import { readContent, readRaw } from '../mail/inbound/storage'
@@ -142,9 +143,8 @@ webRoutes.get(
     'Username and API key; the form posts to `/api/auth/login` and goes on to `?next=` (a path on this site).',
   ),
   (c) => {
-    const next = c.req.query('next') ?? '/account'
     // Only a path on this site: an open redirect would make the login page a phishing tool.
-    const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/account'
+    const safeNext = sameOriginPath(c.req.query('next'), '/account')
     return c.html(<LoginPage {...viewer(c)} next={safeNext} />)
   },
 )

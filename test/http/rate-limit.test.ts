@@ -145,7 +145,40 @@ describe('requests relayed by the POP3 bridge', () => {
     // Another client behind the same bridge has its own budget.
     expect(await statuses(1, '/api/limits', relayed('203.0.113.41'))).toEqual([200])
     // Without the right token the header is ignored: the request counts against its sender.
-    expect(await statuses(3, '/api/limits', relayed('203.0.113.42', 'forged'))).toEqual([200, 200, 200])
+    expect(await statuses(3, '/api/limits', relayed('203.0.113.42', 'forged'))).toEqual([
+      200, 200, 200,
+    ])
     expect(await statuses(1, '/api/limits', relayed('203.0.113.43', 'forged'))).toEqual([429])
+  })
+})
+
+describe('failed authentication and sign-in', () => {
+  it('#13.11 counts wrong-key requests per client, so a key guesser meets 429s', async () => {
+    const ip = { 'CF-Connecting-IP': '198.51.100.40' }
+    const wrong = { ...ip, 'Mailsac-Key': 'k'.repeat(64) }
+    expect(await statuses(4, '/api/addresses', wrong)).toEqual([401, 401, 401, 429])
+    // The budget is the client's: anonymous requests from it are refused too, not others'.
+    expect(await statuses(1, '/api/limits', ip)).toEqual([429])
+    expect(await statuses(1, '/api/limits', { 'CF-Connecting-IP': '198.51.100.41' })).toEqual([200])
+  })
+
+  it('#13.11 counts sign-in attempts per client', async () => {
+    const account = await createAccount()
+    const attempt = async () => {
+      const response = await worker.fetch(
+        new Request('http://mail.test/api/auth/login', {
+          method: 'POST',
+          headers: { 'CF-Connecting-IP': '198.51.100.42', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ username: account.id, apiKey: 'wrong' }),
+        }),
+        tightEnv,
+        createExecutionContext(),
+      )
+      await response.arrayBuffer()
+      return response.status
+    }
+    const results = []
+    for (let i = 0; i < 4; i++) results.push(await attempt())
+    expect(results).toEqual([401, 401, 401, 429])
   })
 })

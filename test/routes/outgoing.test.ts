@@ -553,3 +553,61 @@ describe('PUT /internal/admin/accounts/:username/sends', () => {
     )
   })
 })
+
+describe('POST /api/outgoing-messages: authorship and parsing limits', () => {
+  it('#13.6 refuses a from of 3,000 spaces before parsing it (998-character field cap)', async () => {
+    const me = await sender(5)
+    for (const from of [' '.repeat(3000) + 'x', { address: `${'a'.repeat(999)}@x.test` }]) {
+      const response = await send(me.apiKey, { to: inbox('redos'), from, text: 'x' })
+      expect(response.status).toBe(400)
+      expect((await response.json<{ message: string }>()).message).toMatch(/at most 998/)
+    }
+    const longTo = await send(me.apiKey, {
+      to: [' '.repeat(3000) + 'x'],
+      from: me.address,
+      text: 'x',
+    })
+    expect((await longTo.json<{ message: string }>()).message).toMatch(/Invalid to: at most 998/)
+    expect(await sendsRemaining(me.apiKey)).toBe(5)
+  })
+
+  it('#13.7 authorises every From mailbox of a raw message, not just the first', async () => {
+    const me = await sender(5)
+    const response = await send(me.apiKey, {
+      raw: `From: ${me.address}, ceo@bank.test\r\nTo: ${inbox('r')}\r\nSubject: x\r\n\r\nx\r\n`,
+    })
+    expect(response.status).toBe(401)
+    expect((await response.json<{ message: string }>()).message).toMatch(/bank\.test/)
+    expect(await sendsRemaining(me.apiKey)).toBe(5)
+  })
+
+  it('#13.7 refuses a raw message with a second From field', async () => {
+    const me = await sender(5)
+    for (const second of [`From: ceo@bank.test`, `from: ${me.address}`]) {
+      const response = await send(me.apiKey, {
+        raw: `From: ${me.address}\r\n${second}\r\nTo: ${inbox('r')}\r\n\r\nx\r\n`,
+      })
+      expect(response.status).toBe(400)
+      expect((await response.json<{ message: string }>()).message).toMatch(/more than one From/)
+    }
+    expect(await sendsRemaining(me.apiKey)).toBe(5)
+  })
+
+  it('#13.7 authorises the Sender mailbox and refuses a second Sender field', async () => {
+    const me = await sender(5)
+    const to = inbox('r')
+    const spoofed = await send(me.apiKey, {
+      raw: `From: ${me.address}\r\nSender: CEO <ceo@bank.test>\r\nTo: ${to}\r\n\r\nx\r\n`,
+    })
+    expect(spoofed.status).toBe(401)
+    const twice = await send(me.apiKey, {
+      raw: `From: ${me.address}\r\nSender: ${me.address}\r\nSender: ${me.address}\r\nTo: ${to}\r\n\r\nx\r\n`,
+    })
+    expect(twice.status).toBe(400)
+    const own = await send(me.apiKey, {
+      raw: `From: ${me.address}\r\nSender: ops@${me.domain}\r\nTo: ${to}\r\n\r\nx\r\n`,
+    })
+    expect(own.status).toBe(200)
+    expect(await sendsRemaining(me.apiKey)).toBe(4)
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
+import { ADMIN, call, createAccount, ingest, json, reserve, simpleMessage } from '../requests'
 
 // The server side of the web pages: the session-cookie live feed, key rotation, the frame
 // that shows a message's HTML, and the pages' security headers. The pages in a browser are
@@ -89,6 +89,57 @@ describe('POST /api/me/api-key', () => {
     expect(old.status).toBe(401)
   })
 
+  it('#13.10 ends every web session of the account; the page that rotated gets a fresh one', async () => {
+    const account = await createAccount()
+    const other = await signIn(account)
+    const login = await call('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: account.id, apiKey: account.apiKey }),
+    })
+    const { csrfToken } = await login.json<{ csrfToken: string }>()
+    const page = (login.headers.get('set-cookie') ?? '').split(';')[0]
+    const me = (cookie: string) => json('/api/me', { headers: { Cookie: cookie } })
+    expect((await me(other))._id).toBe(account.id)
+
+    const rotated = await call('/api/me/api-key', {
+      method: 'POST',
+      headers: { Cookie: page, 'X-CSRF-Token': csrfToken },
+    })
+    expect(rotated.status).toBe(200)
+    const answer = await rotated.json<{ apiKey: string; csrfToken: string }>()
+    const fresh = (rotated.headers.get('set-cookie') ?? '').split(';')[0]
+    expect(fresh).toMatch(/^mailsac_session=/)
+    expect(fresh).not.toBe(page)
+    expect(await me(other)).toBeNull()
+    expect(await me(page)).toBeNull()
+    expect((await me(fresh))._id).toBe(account.id)
+    // The fresh session's CSRF token works for the next change from the page.
+    const again = await call('/api/me/api-key', {
+      method: 'POST',
+      headers: { Cookie: fresh, 'X-CSRF-Token': answer.csrfToken },
+    })
+    expect(again.status).toBe(200)
+  })
+
+  it('#13.10 an operator rotation ends the account’s web sessions too', async () => {
+    const account = await createAccount()
+    const cookie = await signIn(account)
+    await json(`/internal/admin/accounts/${account.id}/key`, { method: 'POST', headers: ADMIN })
+    expect(await json('/api/me', { headers: { Cookie: cookie } })).toBeNull()
+    const page = await call('/account', { headers: { Cookie: cookie }, redirect: 'manual' })
+    expect(page.status).toBe(303)
+  })
+
+  it('#13.10 an API-key rotation ends the sessions and opens none', async () => {
+    const account = await createAccount()
+    const cookie = await signIn(account)
+    const rotated = await call('/api/me/api-key', { method: 'POST', headers: account.headers })
+    expect(rotated.headers.get('set-cookie')).toBeNull()
+    expect(await rotated.json()).not.toHaveProperty('csrfToken')
+    expect(await json('/api/me', { headers: { Cookie: cookie } })).toBeNull()
+  })
+
   it('needs the CSRF token when a session cookie authenticates it', async () => {
     const account = await createAccount()
     const cookie = await signIn(account)
@@ -175,5 +226,35 @@ describe('the inbox page', () => {
     const bad = await call(`/inbox/${inbox}?until=not-a-date`)
     expect(bad.status).toBe(400)
     expect(bad.headers.get('content-type')).toContain('text/html')
+  })
+})
+
+describe('GET /login?next=', () => {
+  it('#13.9 follows only same-origin paths after sign-in', async () => {
+    const nextOf = async (next: string) => {
+      const html = await (await call(`/login?next=${next}`)).text()
+      const value = /data-next="([^"]*)"/.exec(html)?.[1] ?? ''
+      return value
+        .replace(/&amp;/g, '&')
+        .replace(/&#39;/g, "'")
+        .replace(/&quot;/g, '"')
+    }
+    for (const next of [
+      '/%5Cevil.example/phish',
+      '/%09/evil.example',
+      '/%0a/evil.example',
+      '//evil.example',
+      '/.//evil.example',
+      'https://evil.example/',
+      '%2F%2Fevil.example',
+    ]) {
+      const target = await nextOf(next)
+      // Where the page's location.assign(target) would go.
+      expect(new URL(target, ORIGIN).origin, `${next} -> ${target}`).toBe(ORIGIN)
+      expect(target.startsWith('/') && !target.startsWith('//'), target).toBe(true)
+    }
+    expect(await nextOf(encodeURIComponent('/inbox/a@x.test?until=5#m'))).toBe(
+      '/inbox/a@x.test?until=5#m',
+    )
   })
 })

@@ -3,7 +3,7 @@ import { API_KEY_LENGTH } from '../../limits'
 import { sha256Hex } from '../../lib/bytes'
 import { randomString } from '../../lib/random'
 import type { Database } from '../client'
-import { accounts } from '../schema'
+import { accounts, sessions } from '../schema'
 import { sameSecret } from '../../lib/secrets'
 
 export type Account = typeof accounts.$inferSelect
@@ -66,13 +66,21 @@ export async function createAccount(
 }
 
 /** Issues a new API key for an account, revoking the old one. Null when there is no account. */
+/**
+ * A new key for the account; the old one stops working and every web session of the account
+ * ends with it, in one batch: a rotation after a leak must also shut out whoever signed in
+ * with the leaked key.
+ */
 export async function rotateApiKey(db: Database, id: string): Promise<string | null> {
   const apiKey = generateApiKey()
-  const updated = await db
-    .update(accounts)
-    .set({ apiKeyHash: await hashApiKey(apiKey) })
-    .where(eq(accounts.id, id))
-    .returning({ id: accounts.id })
+  const [updated] = await db.batch([
+    db
+      .update(accounts)
+      .set({ apiKeyHash: await hashApiKey(apiKey) })
+      .where(eq(accounts.id, id))
+      .returning({ id: accounts.id }),
+    db.delete(sessions).where(eq(sessions.account, id)),
+  ])
   return updated.length > 0 ? apiKey : null
 }
 

@@ -1,5 +1,6 @@
 import { EmailMessage } from 'cloudflare:email'
 import { database, type Database } from '../../db/client'
+import { refundSends, spendSends } from '../../db/queries/accounts'
 import {
   ensureWebhookSecret,
   findPrivateAddress,
@@ -146,7 +147,7 @@ async function attemptOnce(
   if (!address || !target) {
     return { ok: false, permanent: true, error: `The ${delivery.kind} setting was turned off.` }
   }
-  if (delivery.kind === 'forward') return forward(env, delivery, message, target)
+  if (delivery.kind === 'forward') return forward(env, db, address, delivery, message, target)
   // Re-checked on every attempt: the SSRF rules may be stricter than when it was saved.
   const allowLocal = delivery.kind === 'webhook' && env.ALLOW_LOCAL_WEBHOOKS === 'true'
   const problem = webhookTargetProblem(target, allowLocal)
@@ -216,14 +217,29 @@ function slackPayload(address: PrivateAddress, message: MessageRow) {
   return { text: lines.join('\n') }
 }
 
+/** Why a forward was refused: the owner's outgoing credits are spent. */
+export const FORWARD_NO_CREDITS =
+  'No outgoing credits left: a forward costs the address owner one, like a send.'
+
+/**
+ * Forwards the message to `to`, spending one outgoing credit of the address's owner, as a
+ * send would: otherwise a private address forwarding elsewhere relays anyone's mail for free.
+ * A failed attempt gives the credit back (a retry spends it again).
+ */
 async function forward(
   env: DeliveryBindings,
+  db: Database,
+  address: PrivateAddress,
   delivery: DeliveryRow,
   message: MessageRow,
   to: string,
 ): Promise<Attempt> {
   const raw = await readRaw(env.MAIL, message)
   if (!raw) return { ok: false, permanent: true, error: 'The raw message is gone from storage.' }
+  if ((await spendSends(db, address.owner, 1)) === null) {
+    await raw.body.cancel()
+    return { ok: false, permanent: true, error: FORWARD_NO_CREDITS }
+  }
   const bytes = forwardedMessage(new Uint8Array(await new Response(raw.body).arrayBuffer()), {
     inbox: message.inbox,
     originalFrom: message.from[0]?.address || message.envelopeFrom || 'unknown sender',
@@ -236,6 +252,7 @@ async function forward(
     )
     return { ok: true }
   } catch (error) {
+    await refundSends(db, address.owner, 1)
     return { ok: false, error: `send_email refused: ${(error as Error).message}` }
   }
 }

@@ -142,8 +142,29 @@ const KEEP_ATTRIBUTES = new Set([
   'width',
 ])
 
-/** Inline styles that could load a resource or run code. */
-const UNSAFE_STYLE = /url\s*\(|expression\s*\(|@import|javascript:|behavior\s*:|-moz-binding/i
+/**
+ * CSS functions an inline style may call: colours and arithmetic, none of which can name a
+ * resource. Every other function (url, image-set, image, cross-fade, src, expression, paint,
+ * ...) could load one, and a list of those would miss the next; so a style calling anything
+ * else is dropped whole.
+ */
+const STYLE_FUNCTIONS = new Set(['rgb', 'rgba', 'hsl', 'hsla', 'calc', 'min', 'max', 'clamp'])
+
+/**
+ * Whether an inline style could load a resource or run code. Escapes (`u\72 l(`), HTML
+ * character references (`u&#114;l(`, which the browser decodes before the CSS parser runs) and
+ * comments can spell any name, so a style carrying `\`, `&` or `/*` is refused before its
+ * functions are read; so are at-rules and the old script hooks. One pass over the text.
+ */
+function unsafeStyle(style: string): boolean {
+  if (/[\\&@]|\/\*|javascript:|behavior\s*:|-moz-binding/i.test(style)) return true
+  for (let open = style.indexOf('('); open !== -1; open = style.indexOf('(', open + 1)) {
+    let start = open
+    while (start > 0 && /[\w-]/.test(style[start - 1])) start--
+    if (!STYLE_FUNCTIONS.has(style.slice(start, open).toLowerCase())) return true
+  }
+  return false
+}
 
 /**
  * What the web page's HTML tab additionally keeps, for a message to look as its sender meant:
@@ -183,7 +204,7 @@ export async function sanitizeHtml(html: string, mode: SanitizeMode = 'body'): P
         }
         for (const [name, value] of [...element.attributes]) {
           const keep =
-            (KEEP_ATTRIBUTES.has(name) && !(name === 'style' && UNSAFE_STYLE.test(value))) ||
+            (KEEP_ATTRIBUTES.has(name) && !(name === 'style' && unsafeStyle(value))) ||
             (display && displayUrl(tag, name, value.trim()))
           if (!keep) element.removeAttribute(name)
         }

@@ -1,20 +1,20 @@
-// Builds the RFC 5322 bytes of POST /api/outgoing-messages. Composed messages go through
-// mimetext (multipart/alternative, /related for cid images, /mixed for attachments); `raw`
-// messages are delivered as given, parsed only to learn sender, recipients and subject.
+// Builds the RFC 5322 bytes of a composed POST /api/outgoing-messages with mimetext
+// (multipart/alternative, /related for cid images, /mixed for attachments). Address fields
+// are parsed in addresses.ts, `raw` messages handled in raw.ts.
 import { createMimeMessage } from 'mimetext/browser'
 import { fail } from '../../http/errors'
-import {
-  MAX_MESSAGE_BYTES,
-  MAX_OUTGOING_NAME_BYTES,
-  MAX_OUTGOING_RECIPIENTS,
-  MAX_OUTGOING_SUBJECT_BYTES,
-} from '../../limits'
-import { domainOf, normalizeAddress } from '../../lib/address'
-import { parseMessage } from '../inbound/parse'
+import { MAX_MESSAGE_BYTES, MAX_OUTGOING_SUBJECT_BYTES } from '../../limits'
+import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
+import {
+  distinct,
+  fromMailbox,
+  refuseLineBreaks,
+  toMailboxes,
+  type AddressInput,
+} from './addresses'
 
-/** One address as the API accepts it: a string (`a@x`, `Name <a@x>`) or `{address, name}`. */
-export type AddressInput = string | { address: string; name?: string | null }
+export type { AddressInput } from './addresses'
 
 export type AttachmentEncoding = 'base64' | 'utf8' | 'utf-8' | 'ascii' | 'latin1' | 'binary' | 'hex'
 
@@ -38,17 +38,15 @@ export type ComposeRequest = {
   received?: string | string[]
 }
 
-/** A `raw` send: the whole message, and optionally the SMTP envelope it came with. */
-export type RawRequest = {
-  raw: string
-  rawEncoding?: 'utf8' | 'base64'
-  envelope?: { from?: string; to: string[] }
-}
-
 /** A message ready to deliver. */
 export type OutboundMessage = {
-  /** The From header address: must be at a domain the account may send from. */
+  /** The From header address (the first, for a raw message naming several). */
   from: string
+  /**
+   * Every author mailbox the message names (each From and Sender address): all must be at
+   * domains the account may send from, or a second From would go out unchecked.
+   */
+  senders: string[]
   /** MAIL FROM; the From address unless an SMTP envelope said otherwise. */
   envelopeFrom: string
   /** Distinct, normalised; one credit each. */
@@ -64,92 +62,19 @@ export type OutboundMessage = {
   relayRaw: Uint8Array
 }
 
-type Mailbox = { address: string; name: string }
-
 const CRLF = '\r\n'
 const utf8 = new TextEncoder()
-
-// A CR or LF in a header value would end the header and start one the caller chose
-// (header injection: an extra Bcc, a forged Content-Type). NUL is refused for the same reason.
-function refuseLineBreaks(field: string, value: string) {
-  if (/[\r\n\0]/.test(value)) {
-    fail(400, `Invalid ${field}: must not contain CR, LF or NUL (header injection).`)
-  }
-}
 
 function byteLength(value: string): number {
   return utf8.encode(value).byteLength
 }
 
-/** Splits `a@x, "Doe, J" <b@y>` on the commas that separate addresses. */
-function splitAddressList(list: string): string[] {
-  const parts: string[] = []
-  let current = ''
-  let quoted = false
-  let angle = false
-  for (const char of list) {
-    if (char === '"' && !angle) quoted = !quoted
-    else if (char === '<' && !quoted) angle = true
-    else if (char === '>' && !quoted) angle = false
-    if (char === ',' && !quoted && !angle) {
-      parts.push(current)
-      current = ''
-    } else {
-      current += char
-    }
-  }
-  parts.push(current)
-  return parts.map((part) => part.trim()).filter(Boolean)
-}
-
-function mailbox(field: string, input: AddressInput): Mailbox {
-  let address: string
-  let name: string
-  if (typeof input === 'string') {
-    refuseLineBreaks(field, input)
-    const match = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^<>]*)>\s*$/.exec(input)
-    address = match ? match[3] : input
-    name = match ? (match[1]?.replace(/\\(.)/g, '$1') ?? match[2] ?? '') : ''
-  } else {
-    address = input.address
-    name = input.name ?? ''
-  }
-  refuseLineBreaks(`${field} address`, address)
-  refuseLineBreaks(`${field} name`, name)
-  if (byteLength(name) > MAX_OUTGOING_NAME_BYTES) {
-    fail(400, `Invalid ${field} name: at most ${MAX_OUTGOING_NAME_BYTES} bytes.`)
-  }
-  const normalized = normalizeAddress(address)
-  if (!normalized) fail(400, `Invalid ${field} address: ${address}`)
-  return { address: normalized, name: name.trim() }
-}
-
-function toMailboxes(input: string | AddressInput[]): Mailbox[] {
-  const entries = typeof input === 'string' ? splitAddressList(input) : input
-  if (entries.length === 0) fail(400, 'Invalid to: at least one recipient is required.')
-  // Mailsac's TooManyRecipientsResponse, counted as given (before duplicates are merged).
-  if (entries.length > MAX_OUTGOING_RECIPIENTS) {
-    fail(400, 'The to field exceeds the maximum allowed size')
-  }
-  return entries.map((entry) => mailbox('to', entry))
-}
-
-function fromMailbox(input: AddressInput | AddressInput[]): Mailbox {
-  const entries = Array.isArray(input) ? input : [input]
-  if (entries.length !== 1) fail(400, 'Invalid from: exactly one sender address is required.')
-  return mailbox('from', entries[0])
-}
-
-function distinct(addresses: string[]): string[] {
-  return [...new Set(addresses)]
-}
-
 /** RFC 5322 date-time, e.g. `Tue, 24 Nov 2026 10:00:00 +0000`. */
-function rfc5322Date(now: Date): string {
+export function rfc5322Date(now: Date): string {
   return now.toUTCString().replace(/GMT$/, '+0000')
 }
 
-function newMessageId(fromAddress: string): string {
+export function newMessageId(fromAddress: string): string {
   return `<${randomString(24)}@${domainOf(fromAddress)}>`
 }
 
@@ -324,6 +249,7 @@ export function composeMessage(request: ComposeRequest, now = new Date()): Outbo
   }
   return {
     from: from.address,
+    senders: [from.address],
     envelopeFrom: from.address,
     recipients: distinct(to.map((recipient) => recipient.address)),
     subject,
@@ -331,107 +257,4 @@ export function composeMessage(request: ComposeRequest, now = new Date()): Outbo
     raw,
     relayRaw: utf8.encode(composed),
   }
-}
-
-/** The header block's end: the first empty line, CRLF or LF. */
-function headerEnd(text: string): { end: number; newline: string } {
-  const crlf = text.indexOf('\r\n\r\n')
-  const lf = text.indexOf('\n\n')
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { end: crlf + 2, newline: '\r\n' }
-  if (lf !== -1) return { end: lf + 1, newline: '\n' }
-  return { end: text.length, newline: '\r\n' }
-}
-
-/** Removes every `name:` field (with its folded lines) from a raw message's header. */
-function withoutField(raw: Uint8Array, name: string): Uint8Array {
-  // latin1 maps each byte to one character, so the bytes survive the round trip untouched.
-  const text = new TextDecoder('latin1').decode(raw)
-  const { end } = headerEnd(text)
-  const field = new RegExp(`^${name}:`, 'i')
-  const kept = text
-    .slice(0, end)
-    .split(/(?<=\n)(?![ \t])/)
-    .filter((line) => !field.test(line))
-    .join('')
-  return Uint8Array.from(kept + text.slice(end), (char) => char.charCodeAt(0))
-}
-
-/** Adds header fields in front of a raw message, with its own line ending. */
-function prepend(raw: Uint8Array, fields: string[]): Uint8Array {
-  if (fields.length === 0) return raw
-  const { newline } = headerEnd(new TextDecoder('latin1').decode(raw.subarray(0, 64 * 1024)))
-  const head = utf8.encode(fields.map((field) => field + newline).join(''))
-  const bytes = new Uint8Array(head.byteLength + raw.byteLength)
-  bytes.set(head)
-  bytes.set(raw, head.byteLength)
-  return bytes
-}
-
-/**
- * A `raw` send: the message is delivered as given. Its From header is the sender; the
- * recipients are the envelope's when the SMTP bridge passes one (RCPT TO is what SMTP
- * means), else the To, Cc and Bcc headers. Like a submission server (RFC 6409 8.2, 8.3) it
- * adds Message-ID and Date when the message has none, and it drops the Bcc field.
- */
-export async function prepareRawMessage(request: RawRequest, now = new Date()) {
-  let bytes: Uint8Array
-  if (request.rawEncoding === 'base64') {
-    const compact = request.raw.replace(/\s+/g, '')
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) fail(400, 'Invalid raw: not valid base64.')
-    bytes = Uint8Array.from(atob(compact), (char) => char.charCodeAt(0))
-  } else {
-    bytes = utf8.encode(request.raw)
-  }
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
-    fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
-  }
-  let parsed: Awaited<ReturnType<typeof parseMessage>>
-  try {
-    parsed = await parseMessage(bytes)
-  } catch (error) {
-    fail(400, `Invalid raw: the message could not be parsed (${(error as Error).message}).`)
-  }
-  const headerFrom = parsed.from[0]?.address ? normalizeAddress(parsed.from[0].address) : null
-  if (!headerFrom) fail(400, 'Invalid raw: the message needs a From header with an address.')
-
-  const given =
-    request.envelope?.to ??
-    [...parsed.to, ...parsed.cc, ...parsed.bcc].map((recipient) => recipient.address)
-  if (given.length === 0) fail(400, 'Invalid raw: the message has no recipient.')
-  if (given.length > MAX_OUTGOING_RECIPIENTS) {
-    fail(400, 'The to field exceeds the maximum allowed size')
-  }
-  const recipients = given.map((address) => {
-    const normalized = normalizeAddress(address)
-    if (!normalized) fail(400, `Invalid recipient address: ${address}`)
-    return normalized
-  })
-  let envelopeFrom = headerFrom
-  if (request.envelope?.from) {
-    const normalized = normalizeAddress(request.envelope.from)
-    if (!normalized) fail(400, `Invalid envelope from: ${request.envelope.from}`)
-    envelopeFrom = normalized
-  }
-
-  const hasHeader = (name: string) => parsed.headers.some(([key]) => key === name)
-  const added: string[] = []
-  let messageId = parsed.headers.find(([key]) => key === 'message-id')?.[1]?.trim() ?? ''
-  if (!messageId) {
-    messageId = newMessageId(headerFrom)
-    added.push(`Message-ID: ${messageId}`)
-  }
-  if (!hasHeader('date')) added.push(`Date: ${rfc5322Date(now)}`)
-  // Blind copies stay blind: the Bcc field is removed before delivery (RFC 5322 3.6.3), so no
-  // recipient, To, Cc or Bcc, sees who else was copied.
-  const withoutBcc = hasHeader('bcc') ? withoutField(bytes, 'bcc') : bytes
-  const raw = prepend(withoutBcc, added)
-  return {
-    from: headerFrom,
-    envelopeFrom,
-    recipients: distinct(recipients),
-    subject: parsed.subject,
-    messageId,
-    raw,
-    relayRaw: withoutField(raw, 'received'),
-  } satisfies OutboundMessage
 }

@@ -141,7 +141,7 @@ export async function sendOutbound(
   message: OutboundMessage,
   now = new Date(),
 ): Promise<SendResult> {
-  await authorizeSender(env, account, [message.from, message.envelopeFrom])
+  await authorizeSender(env, account, [...message.senders, message.envelopeFrom])
   const db = database(env.DB)
   const count = message.recipients.length
   let sendsRemaining = await spendSends(db, account.id, count)

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { requireAccount } from '../../http/auth'
+import { openWebSession, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
 import { accountStats } from '../../db/queries/account-stats'
 import { rotateApiKey } from '../../db/queries/accounts'
@@ -56,7 +56,9 @@ accountRoutes.get(
 /**
  * `POST /api/me/api-key`: a new API key for the caller, shown once; the old one stops working
  * at once. Not a Mailsac route (Mailsac rotates keys in its dashboard): the /account page's
- * "regenerate" button. Web sessions survive it, since they are not tied to a key.
+ * "regenerate" button. Every web session of the account ends with the old key (whoever
+ * signed in with a leaked key is shut out); a rotation from the page itself gets a fresh
+ * session, with its new CSRF token in the answer.
  */
 accountRoutes.post(
   '/api-key',
@@ -65,13 +67,15 @@ accountRoutes.post(
     access: 'account',
     summary: 'Regenerate the API key',
     description:
-      'Issues a new 64-character API key and revokes the old one at once; the key is shown only in this response. Not a Mailsac route. With a session cookie, send the X-CSRF-Token header.',
+      'Issues a new 64-character API key and revokes the old one at once; the key is shown only in this response. Every web session of the account ends. Not a Mailsac route. With a session cookie, send the X-CSRF-Token header: the answer then sets a fresh session cookie and carries its `csrfToken`.',
     responses: { 200: json(NewApiKey, 'The new key') },
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
     const apiKey = await rotateApiKey(database(c.env.DB), account.id)
     if (!apiKey) fail(404, 'Account not found.')
-    return c.json({ _id: account.id, apiKey })
+    // A CSRF token is set only for cookie-authenticated requests: the page that rotated.
+    if (!c.get('csrfToken')) return c.json({ _id: account.id, apiKey })
+    return c.json({ _id: account.id, apiKey, csrfToken: await openWebSession(c, account.id) })
   },
 )

@@ -8,6 +8,10 @@ export const NewApiKey = z
   .object({
     _id: z.string().meta({ description: 'The username' }),
     apiKey: z.string().meta({ description: 'The new key: 64 letters and digits, shown once' }),
+    csrfToken: z
+      .string()
+      .optional()
+      .meta({ description: 'With a session cookie: the fresh session’s X-CSRF-Token' }),
   })
   .meta({
     id: 'NewApiKey',

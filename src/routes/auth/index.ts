@@ -1,10 +1,10 @@
 import { Hono } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { deleteCookie, getCookie } from 'hono/cookie'
 import { z } from 'zod'
-import { SESSION_COOKIE } from '../../http/auth'
+import { openWebSession, SESSION_COOKIE } from '../../http/auth'
 import { database } from '../../db/client'
 import { findAccountByApiKey } from '../../db/queries/accounts'
-import { createSession, deleteSession, SESSION_TTL_MS } from '../../db/queries/sessions'
+import { deleteSession } from '../../db/queries/sessions'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
@@ -16,12 +16,6 @@ import { LoginResult } from './schema'
 export const authRoutes = new Hono<AppEnv>()
 
 const credentials = z.object({ username: z.string().min(1), apiKey: z.string().min(1) })
-
-/** Browsers drop Secure cookies on plain http, which is what local development uses. */
-function isLocalHost(url: string): boolean {
-  const host = new URL(url).hostname
-  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]'
-}
 
 authRoutes.post(
   '/login',
@@ -39,16 +33,8 @@ authRoutes.post(
     const db = database(c.env.DB)
     const account = await findAccountByApiKey(db, apiKey)
     if (!account || account.id !== username) fail(401, 'Wrong username or API key.')
-    const session = await createSession(db, account.id)
-    setCookie(c, SESSION_COOKIE, session.token, {
-      httpOnly: true,
-      secure: !isLocalHost(c.req.url),
-      sameSite: 'Lax',
-      path: '/',
-      maxAge: SESSION_TTL_MS / 1000,
-    })
     // The page keeps the CSRF token in memory and sends it as X-CSRF-Token.
-    return c.json({ _id: account.id, csrfToken: session.csrfToken })
+    return c.json({ _id: account.id, csrfToken: await openWebSession(c, account.id) })
   },
 )
 

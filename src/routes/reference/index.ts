@@ -7,6 +7,17 @@ import { withRequestExamples } from '../../http/openapi/examples'
 import type { AppEnv } from '../../env'
 
 /**
+ * The CSP of /docs. Scalar's script comes unpinned from a CDN (the package ships no bundle to
+ * self-host, and no integrity hash), so a compromised CDN must not be able to act as the
+ * visitor: `sandbox` without allow-same-origin gives the page an opaque origin, so its scripts
+ * cannot read our cookies or storage, their requests to our origin are cross-site (the
+ * SameSite=Lax session cookie stays home) and our responses are unreadable to them except
+ * /api/openapi.json, which allows any origin. Popups let its links open.
+ */
+const DOCS_POLICY =
+  "sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+/**
  * The API reference: `GET /api/openapi.json`, generated from the routes' describeRoute() and
  * zod validators of `app` (on the first request, then cached), and `GET /docs`, Scalar's
  * interactive reader of it.
@@ -34,6 +45,8 @@ export function referenceRoutes(app: Hono<AppEnv>) {
           document = undefined // the next request tries again
           throw error
         })
+      // Public, and read by /docs from its sandbox's opaque origin (see DOCS_POLICY).
+      c.header('Access-Control-Allow-Origin', '*')
       return c.json(await document)
     },
   )
@@ -44,11 +57,16 @@ export function referenceRoutes(app: Hono<AppEnv>) {
       tag: 'Service',
       access: 'none',
       summary: 'Interactive API reference',
-      description: 'An HTML page that renders /api/openapi.json; its script comes from a CDN.',
+      description:
+        'An HTML page that renders /api/openapi.json; its script comes from a CDN and runs sandboxed (CSP `sandbox`, an opaque origin): it cannot read or use the visitor’s session.',
       responses: { 200: media('text/html', 'The reference page', '<!doctype html>…') },
     }),
     // The page loads Scalar's JavaScript from its CDN (cdn.jsdelivr.net): /docs needs the
     // browser to reach it. Nothing of it runs on the Worker.
+    async (c, next) => {
+      await next()
+      c.header('Content-Security-Policy', DOCS_POLICY)
+    },
     Scalar({ url: '/api/openapi.json', pageTitle: 'Mailsac-compatible API reference' }),
   )
 

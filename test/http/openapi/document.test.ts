@@ -116,4 +116,19 @@ describe('GET /docs', () => {
     expect(html).toContain('/api/openapi.json')
     expect(html).toContain('@scalar/api-reference')
   })
+
+  it('#13.14 runs the CDN script sandboxed, in an opaque origin that cannot use the session', async () => {
+    const response = await call('/docs')
+    const directives = (response.headers.get('content-security-policy') ?? '')
+      .split(';')
+      .map((directive) => directive.trim())
+    const sandbox = directives.find((directive) => directive.startsWith('sandbox'))
+    expect(sandbox?.split(/\s+/)).toContain('allow-scripts')
+    // allow-same-origin would give the script our origin back: cookies, storage, the API.
+    expect(sandbox).not.toContain('allow-same-origin')
+    expect(directives).toContain("frame-ancestors 'none'")
+    // The sandboxed page reads the document cross-origin.
+    const document = await call('/api/openapi.json', { headers: { Origin: 'null' } })
+    expect(document.headers.get('access-control-allow-origin')).toBe('*')
+  })
 })

@@ -6,7 +6,10 @@ import { database } from '../../../src/db/client'
 import { findDelivery } from '../../../src/db/queries/deliveries'
 import { privateAddresses } from '../../../src/db/schema'
 import worker from '../../../src/index'
-import { DELIVERIES_DEAD_LETTER_QUEUE, DELIVERY_ID_HEADER } from '../../../src/mail/fanout/deliveries'
+import {
+  DELIVERIES_DEAD_LETTER_QUEUE,
+  DELIVERY_ID_HEADER,
+} from '../../../src/mail/fanout/deliveries'
 import { forwardedMessage } from '../../../src/mail/fanout/forward'
 import { ingestMessage } from '../../../src/mail/inbound/ingest'
 import { notifyStored, type DeliveryJob } from '../../../src/mail/fanout/notify'
@@ -273,6 +276,53 @@ describe('webhooks', () => {
       await configure('ssrf@dl.test', owner.headers, { webhook: url })
     }
   })
+
+  it('#13.12 refuses IPv6 spellings that embed loopback or private IPv4, and non-https ports, when saved', async () => {
+    const owner = await createAccount()
+    await reserve('ssrf6@dl.test', owner.apiKey)
+    for (const url of [
+      'https://[::ffff:0:7f00:1]/', // IPv4-translated 127.0.0.1 (RFC 6145)
+      'https://[2001::7f00:1]/', // Teredo
+      'https://[2002:7f00:1::]/', // 6to4 of 127.0.0.1
+      'https://[64:ff9b::a00:1]/', // NAT64 of 10.0.0.1
+      'https://[::7f00:1]/', // IPv4-compatible
+      'https://[2001:db8::1]/', // documentation
+      'https://[ff02::1]/', // multicast
+      'https://[100::1]/', // discard
+      'https://255.255.255.255/',
+      'https://198.51.100.7/',
+      'https://hooks.example.com:22/x',
+      'https://hooks.example.com:6379/x',
+      'https://8.8.8.8:8080/x',
+    ]) {
+      const response = await call('/api/addresses/ssrf6@dl.test', {
+        method: 'PUT',
+        headers: { ...owner.headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ webhook: url }),
+      })
+      expect(response.status, url).toBe(400)
+    }
+    for (const url of ['https://hooks.example.com:8443/x', 'https://hooks.example.com:443/x']) {
+      await configure('ssrf6@dl.test', owner.headers, { webhook: url })
+    }
+  })
+
+  it('#13.12 refuses an IPv4-translated loopback target at delivery time', async () => {
+    const owner = await createAccount()
+    await reserve('sneaky6@dl.test', owner.apiKey)
+    await configure('sneaky6@dl.test', owner.headers, { webhook: 'https://ok.example.com/x' })
+    const { jobs } = await storeAndQueue('sneaky6@dl.test')
+    await database(env.DB)
+      .update(privateAddresses)
+      .set({ webhook: 'https://[::ffff:0:7f00:1]/' })
+      .where(eq(privateAddresses.email, 'sneaky6@dl.test'))
+    const fetchSpy = vi.spyOn(globalThis, 'fetch')
+    await consume(jobs[0], 1)
+    expect(fetchSpy).not.toHaveBeenCalled()
+    expect(await findDelivery(database(env.DB), jobs[0].deliveryId)).toMatchObject({
+      status: 'failed',
+    })
+  })
 })
 
 describe('Slack webhooks', () => {
@@ -300,8 +350,45 @@ describe('Slack webhooks', () => {
 })
 
 describe('forwarding', () => {
+  it('#13.8 costs the owner one outgoing credit; with none left it is refused, nothing sent', async () => {
+    const owner = await createAccount({ sendsRemaining: 1 })
+    await reserve('metered@dl.test', owner.apiKey)
+    await configure('metered@dl.test', owner.headers, { forward: 'out@elsewhere.test' })
+    const sends: EmailMessage[] = []
+    const EMAIL = { send: async (m: EmailMessage) => void sends.push(m) } as unknown as SendEmail
+    const credits = async () =>
+      (await json('/api/me', { headers: owner.headers })).sendsRemaining as number
+    const first = await storeAndQueue('metered@dl.test', 'one')
+    await consume(first.jobs[0], 1, { ...env, EMAIL })
+    expect(sends).toHaveLength(1)
+    expect(await credits()).toBe(0)
+    const second = await storeAndQueue('metered@dl.test', 'two')
+    const result = await consume(second.jobs[0], 1, { ...env, EMAIL })
+    expect(result.explicitAcks).toEqual(['msg-1'])
+    expect(sends).toHaveLength(1)
+    expect(await findDelivery(database(env.DB), second.jobs[0].deliveryId)).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('No outgoing credits left'),
+    })
+    expect(await credits()).toBe(0)
+  })
+
+  it('#13.8 gives the credit back when send_email refuses the forward', async () => {
+    const owner = await createAccount({ sendsRemaining: 2 })
+    await reserve('refused@dl.test', owner.apiKey)
+    await configure('refused@dl.test', owner.headers, { forward: 'out@elsewhere.test' })
+    const EMAIL = {
+      send: async () => {
+        throw new Error('nope')
+      },
+    } as unknown as SendEmail
+    const { jobs } = await storeAndQueue('refused@dl.test', 'x')
+    await consume(jobs[0], 1, { ...env, EMAIL })
+    expect((await json('/api/me', { headers: owner.headers })).sendsRemaining).toBe(2)
+  })
+
   it('sends one message through send_email, marked as forwarded', async () => {
-    const owner = await createAccount()
+    const owner = await createAccount({ sendsRemaining: 1 })
     await reserve('fwd@dl.test', owner.apiKey)
     await configure('fwd@dl.test', owner.headers, { forward: 'me@elsewhere.test' })
     const { stored, jobs } = await storeAndQueue('fwd@dl.test', 'Pass it on')

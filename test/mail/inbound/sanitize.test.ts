@@ -21,6 +21,35 @@ describe('sanitizeHtml', () => {
     )
   })
 
+  it('#13.13 leaves no remote URL in a style attribute, however it is spelled', async () => {
+    // DOMPurify / OWASP-style vectors: CSS escapes, character references, comments, functions
+    // other than url().
+    const vectors = [
+      "background-image: image-set('https://t.example/a.png' 1x)",
+      'background-image: -webkit-image-set(url(https://t.example/a.png) 1x)',
+      'background: u\\72 l(https://t.example/a.png)',
+      'background: \\75 rl(https://t.example/a.png)',
+      'background: u&#114;l(https://t.example/a.png)',
+      'background: u&#x72;l(https://t.example/a.png)',
+      'background: url&lpar;https://t.example/a.png)',
+      'background: URL(https://t.example/a.png)',
+      'background: image("https://t.example/a.png")',
+      'background: cross-fade(url(https://t.example/a.png), red)',
+      'list-style: src("https://t.example/a.png")',
+      'width: expression(alert(1))',
+      'behavior: url(x.htc)',
+      'background: u/**/rl(https://t.example/a.png)',
+      '@import "https://t.example/a.css"',
+      '--x: url(https://t.example/a.png); background: var(--x)',
+    ]
+    for (const style of vectors) {
+      const html = await sanitizeHtml(`<p style="${style.replace(/"/g, '&quot;')}">x</p>`)
+      expect(html, style).toBe('<p>x</p>')
+    }
+    const safe = 'color: rgb(1, 2, 3); width: calc(100% - 2px); font-family: Arial, sans-serif'
+    expect(await sanitizeHtml(`<p style="${safe}">x</p>`)).toBe(`<p style="${safe}">x</p>`)
+  })
+
   it('unwraps unknown elements but keeps their text, and drops comments and forms', async () => {
     const html = await sanitizeHtml(
       '<custom-el>text</custom-el><!--[if mso]><b>x</b><![endif]--><form><input></form>',
