@@ -245,5 +245,6 @@ export function messageJson(row: MessageRow) {
     folder: row.folder,
     read: row.read,
     ip: row.ip,
+    links: row.links,
   }
 }

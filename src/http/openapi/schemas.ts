@@ -54,6 +54,7 @@ const messageExample = {
   folder: 'inbox',
   read: false,
   ip: '192.0.2.10',
+  links: ['https://example.org/verify?token=abc123'],
 }
 
 /** `messageJson()` in src/db/queries/messages.ts. */
@@ -84,6 +85,9 @@ export const Message = z
     folder: z.enum(['inbox', 'all', 'spam', 'trash']),
     read: z.boolean(),
     ip: z.string().nullable().meta({ description: 'The client that delivered it over SMTP' }),
+    links: z.array(z.string()).meta({
+      description: 'Web links of the text and HTML bodies, de-duplicated, in order (at most 100)',
+    }),
   })
   .meta({
     id: 'Message',

@@ -3,7 +3,9 @@ import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
+import { findActionLink, findCodes } from './codes'
 import { denylistRefusals } from './denylist'
+import { messageLinks, readHtml } from './links'
 import { parseMessage, type ParsedMessage } from './parse'
 import { notifyStored } from '../fanout/notify'
 import { enforceMessageLimits } from './recycle'
@@ -86,6 +88,20 @@ type PreparedDelivery = {
   envelope: Envelope
   recipients: string[]
   parsed: ParsedMessage
+  extracted: Extracted
+}
+
+/** The links, codes and action link of a message: found once here, stored on every row. */
+type Extracted = { links: string[]; codes: string[]; actionLink: string | null }
+
+async function extract(parsed: ParsedMessage): Promise<Extracted> {
+  const html = await readHtml(parsed.html)
+  const links = messageLinks(parsed.text, html)
+  return {
+    links,
+    codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
+    actionLink: findActionLink(links, html.anchors),
+  }
 }
 
 /**
@@ -139,7 +155,8 @@ async function prepareDelivery(
     throw new IngestRefusal(true, 413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
-  return { raw, envelope, recipients, parsed: await parseOrRefuse(raw) }
+  const parsed = await parseOrRefuse(raw)
+  return { raw, envelope, recipients, parsed, extracted: await extract(parsed) }
 }
 
 /**
@@ -239,7 +256,7 @@ async function storeDeliveries(
 
 /** One D1 row per recipient inbox of a delivery; ids are `<delivery>-0`, `-1`, ... */
 function messageRows(
-  { parsed, raw, envelope, recipients }: PreparedDelivery,
+  { parsed, raw, envelope, recipients, extracted }: PreparedDelivery,
   deliveryId: string,
   location: PackSlot & { packKey: string },
   aliasOf: Map<string, string>,
@@ -269,6 +286,7 @@ function messageRows(
     envelopeFrom: envelope.from,
     sender: (parsed.from[0]?.address ?? '').toLowerCase(),
     ip: envelope.ip ?? null,
+    ...extracted,
     ...location,
   }))
 }
