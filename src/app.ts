@@ -20,6 +20,7 @@ import { messagesRoutes } from './routes/messages/index'
 import { outgoingRoutes } from './routes/outgoing/index'
 import { realtimeRoutes } from './routes/realtime/index'
 import { referenceRoutes } from './routes/reference/index'
+import { waitRoutes } from './routes/waits/index'
 import type { AppEnv } from './env'
 import { webRoutes } from './web/routes'
 
@@ -43,6 +44,7 @@ app.route('/api/me', accountRoutes)
 app.route('/api/addresses', messagesRoutes)
 app.route('/api/addresses', addressesRoutes)
 app.route('/api/addresses', deliveriesRoutes)
+app.route('/api/addresses', waitRoutes)
 app.route('/api', addressExtrasRoutes)
 app.route('/api/domains', domainsRoutes)
 app.route('/api', inboxRoutes)
