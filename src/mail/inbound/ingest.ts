@@ -1,6 +1,10 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
-import { insertDeliveries, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
+import {
+  insertDeliveries,
+  touchAttachmentBlobs,
+  type NewMessageRow,
+} from '../../db/queries/messages'
 import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
 import { findActionLink, findCodes } from './codes'
