@@ -147,15 +147,19 @@ export class RealtimeHub extends DurableObject<Env> {
         woken = true
         resolve?.(true)
       },
-      arrival: (until) =>
-        new Promise<boolean>((done) => {
+      arrival: (until) => {
+        let timer: ReturnType<typeof setTimeout> | null = null
+        return new Promise<boolean>((done) => {
           if (woken) return done(true)
           resolve = done
-          setTimeout(() => done(false), Math.max(0, until - Date.now()))
+          timer = setTimeout(() => done(false), Math.max(0, until - Date.now()))
         }).finally(() => {
+          // A pending timer would keep the hub from hibernating after the wait ended.
+          if (timer !== null) clearTimeout(timer)
           woken = false
           resolve = null
-        }),
+        })
+      },
     }
     this.waiters.set(id, waiter)
     if (isPublic) await this.recordPublicInbox(inbox)
