@@ -33,6 +33,10 @@ export default defineConfig({
           setupFiles: ['./test/apply-migrations.ts'],
         },
       },
+      {
+        // The client package: plain Node, a stubbed fetch (test/web drives it against the stack).
+        test: { name: 'client', include: ['client/test/**/*.test.ts'], environment: 'node' },
+      },
       ...(existsSync('./bridge/vitest.config.mts') ? ['./bridge/vitest.config.mts'] : []),
       './test/web/vitest.config.mts',
     ],

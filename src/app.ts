@@ -16,6 +16,7 @@ import { messagesRoutes } from './routes/messages/index'
 import { outgoingRoutes } from './routes/outgoing/index'
 import { realtimeRoutes } from './routes/realtime/index'
 import { referenceRoutes } from './routes/reference/index'
+import { waitRoutes } from './routes/waits/index'
 import type { AppEnv } from './env'
 import { webRoutes } from './web/routes'
 
@@ -62,6 +63,7 @@ app.use('/api/*', apiRateLimit)
 app.route('/api/me', accountRoutes)
 app.route('/api/addresses', messagesRoutes)
 app.route('/api', addressesRoutes)
+app.route('/api/addresses', waitRoutes)
 app.route('/api/domains', domainsRoutes)
 app.route('/api', inboxRoutes)
 app.route('/api', contentRoutes)

@@ -152,3 +152,29 @@ export const MAX_HEADER_FIELD_CHARS = 998
 
 /** Each `received` entry becomes one header field; folded lines must stay under 998 too. */
 export const MAX_RECEIVED_HEADERS = 50
+
+/** Links stored per message (`links`): the JSON column must stay far below D1's 2 MB row. */
+export const MAX_MESSAGE_LINKS = 100
+
+/** Longer links are dropped, not cut: a cut link is a wrong link (and browsers cap ~2 KB). */
+export const MAX_LINK_CHARS = 2048
+
+/** One-time codes stored per message (`codes`), most likely first. */
+export const MAX_MESSAGE_CODES = 10
+
+/** Body characters scanned for links and codes: bounds ingest CPU on huge bodies. */
+export const MAX_EXTRACT_SCAN_CHARS = 512 * 1024
+
+/** GET /api/addresses/:email/wait: how long a request is held by default, and at most. */
+export const WAIT_DEFAULT_TIMEOUT_SECONDS = 30
+export const WAIT_MAX_TIMEOUT_SECONDS = 60
+
+/** Matches one wait can ask for (`count`); each is a full message in the response. */
+export const WAIT_MAX_COUNT = 50
+
+/** Wait `regex`: the pattern's length and the input it runs on, bounding backtracking cost. */
+export const WAIT_MAX_REGEX_CHARS = 200
+export const WAIT_REGEX_INPUT_CHARS = 64 * 1024
+
+/** Messages of an inbox a wait (or latest) examines per query, newest first. */
+export const WAIT_SCAN_MESSAGES = 200

@@ -139,6 +139,10 @@ export const messages = sqliteTable(
     // The From header's first address, lower-cased: what mail stats count senders by.
     sender: text('sender').notNull().default(''),
     ip: text('ip'),
+    // Found once at ingest (src/mail/inbound/links.ts, codes.ts); rows from before hold none.
+    links: text('links_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    codes: text('codes_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    actionLink: text('action_link'),
     packKey: text('pack_key').notNull(),
     // The raw message is `size` bytes at `rawOffset`; the parsed bodies JSON follows it.
     rawOffset: integer('raw_offset').notNull(),

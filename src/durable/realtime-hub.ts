@@ -18,6 +18,17 @@ export type Subscription = {
   web?: boolean
 }
 
+type Waiter = {
+  inbox: string
+  isPublic: boolean
+  deadline: number
+  wake: () => void
+  arrival: (until: number) => Promise<boolean>
+}
+
+/** How long past its deadline a waiter that was never released is kept. */
+const WAIT_RELEASE_GRACE_MS = 10_000
+
 /** The header the Worker route uses to hand the checked subscription to the hub. */
 export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
 
@@ -34,6 +45,11 @@ export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
  */
 export class RealtimeHub extends DurableObject<Env> {
   private sessions = new Map<WebSocket, Subscription>()
+  /**
+   * Held wait requests (GET /api/addresses/:email/wait), by id. In memory only: a waiter
+   * lives no longer than its request, which keeps this object awake meanwhile.
+   */
+  private waiters = new Map<string, Waiter>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -95,6 +111,10 @@ export class RealtimeHub extends DurableObject<Env> {
   async publish(messages: MessageRow[], webOnly: string[] = []): Promise<number> {
     let sent = 0
     for (const message of messages) {
+      // A waiter is only woken: it reads the inbox itself, under its own access check.
+      for (const waiter of this.waiters.values()) {
+        if (waiter.inbox === message.inbox) waiter.wake()
+      }
       const pagesOnly = webOnly.includes(message.id)
       const listeners = [...this.sessions].filter(
         ([, subscription]) =>
@@ -107,6 +127,64 @@ export class RealtimeHub extends DurableObject<Env> {
       for (const [socket] of listeners) if (this.send(socket, frame)) sent++
     }
     return sent
+  }
+
+  /**
+   * Registers a wait on `inbox` until `deadline` (ms epoch). For a public inbox it resolves
+   * only once the inbox is listed in live_inboxes, so ingest publishes here from then on: the
+   * caller reads D1 after this resolves, and mail stored in between is then either in that
+   * read or announced to the waiter (no gap).
+   */
+  async registerWaiter(id: string, inbox: string, isPublic: boolean, deadline: number) {
+    this.expireWaiters()
+    let woken = false
+    let resolve: ((woken: boolean) => void) | null = null
+    const waiter: Waiter = {
+      inbox,
+      isPublic,
+      deadline,
+      wake: () => {
+        woken = true
+        resolve?.(true)
+      },
+      arrival: (until) => {
+        let timer: ReturnType<typeof setTimeout> | null = null
+        return new Promise<boolean>((done) => {
+          if (woken) return done(true)
+          resolve = done
+          timer = setTimeout(() => done(false), Math.max(0, until - Date.now()))
+        }).finally(() => {
+          // A pending timer would keep the hub from hibernating after the wait ended.
+          if (timer !== null) clearTimeout(timer)
+          woken = false
+          resolve = null
+        })
+      },
+    }
+    this.waiters.set(id, waiter)
+    if (isPublic) await this.recordPublicInbox(inbox)
+  }
+
+  /**
+   * Resolves true once mail for the waiter's inbox was published since registration or the
+   * last arrival, false at `until`. An unknown waiter (this object restarted) answers true,
+   * so the caller reads D1 once more instead of missing mail.
+   */
+  async awaitArrival(id: string, until: number): Promise<boolean> {
+    const waiter = this.waiters.get(id)
+    if (!waiter) return true
+    return waiter.arrival(Math.min(until, waiter.deadline))
+  }
+
+  async releaseWaiter(id: string): Promise<void> {
+    const waiter = this.waiters.get(id)
+    this.waiters.delete(id)
+    if (waiter?.isPublic) await this.recordPublicInbox(waiter.inbox)
+  }
+
+  /** How many waits are held (tests, diagnostics). */
+  async waiting(): Promise<number> {
+    return this.waiters.size
   }
 
   /** How many sockets are open (tests, diagnostics). */
@@ -172,10 +250,27 @@ export class RealtimeHub extends DurableObject<Env> {
     }
   }
 
-  /** Public sockets held here: a public hub serves one inbox (src/mail/fanout/subscriptions.ts). */
+  /**
+   * Public followers held here, sockets and waiters: a public hub serves one inbox
+   * (src/mail/fanout/subscriptions.ts), and both need ingest to publish to it.
+   */
   private publicSockets(): number {
-    return [...this.sessions.values()].filter((subscription) => subscription.account === null)
-      .length
+    const sockets = [...this.sessions.values()].filter(
+      (subscription) => subscription.account === null,
+    ).length
+    return sockets + [...this.waiters.values()].filter((waiter) => waiter.isPublic).length
+  }
+
+  private async recordPublicInbox(inbox: string) {
+    await recordLiveSockets(database(this.env.DB), inbox, this.publicSockets())
+  }
+
+  /** Waiters whose request died before releasing them (they would keep the inbox listed). */
+  private expireWaiters() {
+    const now = Date.now()
+    for (const [id, waiter] of this.waiters) {
+      if (waiter.deadline + WAIT_RELEASE_GRACE_MS < now) this.waiters.delete(id)
+    }
   }
 
   private async recordPublicSockets(subscription: Subscription, sockets: number) {

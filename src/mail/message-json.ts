@@ -29,6 +29,7 @@ export const messageExample = {
   folder: 'inbox',
   read: false,
   ip: '192.0.2.10',
+  links: ['https://example.org/verify?token=abc123'],
 }
 
 export const Recipient = z.object({ name: z.string(), address: z.string() }).meta({
@@ -73,6 +74,9 @@ export const Message = z
     folder: z.enum(['inbox', 'all', 'spam', 'trash']),
     read: z.boolean(),
     ip: z.string().nullable().meta({ description: 'The client that delivered it over SMTP' }),
+    links: z.array(z.string()).meta({
+      description: 'Web links of the text and HTML bodies, de-duplicated, in order (at most 100)',
+    }),
   })
   .meta({
     id: 'Message',
@@ -101,6 +105,7 @@ export function messageJson(row: MessageRow) {
     folder: row.folder,
     read: row.read,
     ip: row.ip,
+    links: row.links,
   }
 }
 

@@ -49,6 +49,11 @@ const TABLE: Record<string, Entry> = {
   'GET /api/addresses/:email/messages': inbox('/api/addresses/:email/messages'),
   'DELETE /api/addresses/:email/messages': inbox('/api/addresses/:email/messages'),
   'GET /api/addresses/:email/message-count': inbox('/api/addresses/:email/message-count'),
+  'GET /api/addresses/:email/wait': inbox('/api/addresses/:email/wait?timeout=1'),
+  'GET /api/addresses/:email/latest': inbox('/api/addresses/:email/latest'),
+  'GET /api/addresses/:email/messages/:messageId/extract': inbox(
+    '/api/addresses/:email/messages/:messageId/extract',
+  ),
   'GET /api/addresses/:email/messages/:messageId': inbox(
     '/api/addresses/:email/messages/:messageId',
   ),

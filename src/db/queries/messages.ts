@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import { byBoundParams } from '../params'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
@@ -31,6 +31,31 @@ export function listInboxMessages(
     )
     .orderBy(desc(messages.received), desc(messages.id))
     .limit(page.limit)
+}
+
+/**
+ * The newest `limit` messages of an inbox `viewerId` sees, received at or after `since` and
+ * other than `except` (the wait and latest routes; a query to run or batch).
+ */
+export function listInboxMessagesSince(
+  db: Database,
+  inbox: string,
+  viewerId: string | null,
+  window: { since?: Date; except?: string; limit: number },
+) {
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.inbox, inbox),
+        window.since ? gte(messages.received, window.since) : undefined,
+        window.except ? ne(messages.id, window.except) : undefined,
+        visibleInInbox(viewerId),
+      ),
+    )
+    .orderBy(desc(messages.received), desc(messages.id))
+    .limit(window.limit)
 }
 
 /** How many messages of an inbox `viewerId` sees (a query to run or batch). */

@@ -41,6 +41,15 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   from: 'sender@example.org',
   to: 'jeff@example.com',
   ip: '203.0.113.7',
+  subject: 'Verify your email',
+  text: 'verification code',
+  regex: '/code: \\d{6}/i',
+  header: 'X-Campaign:signup',
+  hasCode: '1',
+  hasLink: '1',
+  count: 1,
+  timeout: 30,
+  expect: 'none',
 }
 
 const RAW = [

@@ -5,7 +5,9 @@ import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
 import type { Arrival, Envelope, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
+import { findActionLink, findCodes } from './codes'
 import { denylistRefusals } from './denylist'
+import { messageLinks, readHtml } from './links'
 import { parseMessage, type ParsedMessage } from './parse'
 import { notifyStored } from '../fanout/notify'
 import { enforceMessageLimits } from './recycle'
@@ -63,6 +65,20 @@ type PreparedArrival = {
   envelope: Envelope
   recipients: string[]
   parsed: ParsedMessage
+  extracted: Extracted
+}
+
+/** The links, codes and action link of a message: found once here, stored on every row. */
+type Extracted = { links: string[]; codes: string[]; actionLink: string | null }
+
+async function extract(parsed: ParsedMessage): Promise<Extracted> {
+  const html = await readHtml(parsed.html)
+  const links = messageLinks(parsed.text, html)
+  return {
+    links,
+    codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
+    actionLink: findActionLink(links, html.anchors),
+  }
 }
 
 /**
@@ -117,13 +133,15 @@ async function prepareArrival(
     throw new Refusal(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
+  const parsed = await parseOrRefuse(raw)
   return {
     key,
     maybeStored: envelope.maybeStored === true,
     raw,
     envelope,
     recipients,
-    parsed: await parseOrRefuse(raw),
+    parsed,
+    extracted: await extract(parsed),
   }
 }
 
@@ -227,7 +245,7 @@ async function storeArrivals(
 
 /** One D1 row per recipient inbox of an arrival; ids are `<arrival>-0`, `-1`, ... */
 function messageRows(
-  { parsed, raw, envelope, recipients }: PreparedArrival,
+  { parsed, raw, envelope, recipients, extracted }: PreparedArrival,
   arrivalId: string,
   location: PackSlot & { packKey: string },
   aliasOf: Map<string, string>,
@@ -259,6 +277,7 @@ function messageRows(
     envelopeFrom: envelope.from,
     sender: (parsed.from[0]?.address ?? '').toLowerCase(),
     ip: envelope.ip ?? null,
+    ...extracted,
     ...location,
   }))
 }

@@ -13,15 +13,13 @@ import { resolveRef, servedDocument, type Document, type Schema } from './docume
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
   // Mailsac's message objects carry fields of its hosted pipeline that this service has no
-  // source for: the relay hop (`via`), TLS of the SMTP session (`rtls`), extracted links and
-  // a spam score.
+  // source for: the relay hop (`via`), TLS of the SMTP session (`rtls`) and a spam
+  // score.
   'EmailMessage.via': 'no relay hop is recorded: the SMTP bridge or Email Routing is the receiver',
   'EmailMessage.rtls': 'the TLS state of the SMTP session does not reach the Worker',
-  'EmailMessage.links': 'links are not extracted from bodies',
   'EmailMessage.spam': 'no spam scoring',
   'EmailMessageShort.via': 'as EmailMessage.via',
   'EmailMessageShort.rtls': 'as EmailMessage.rtls',
-  'EmailMessageShort.links': 'as EmailMessage.links',
   'EmailMessageShort.spam': 'as EmailMessage.spam',
   // Mailsac's document misspells the field; the seed and the API use `enablews`, as we do.
   'EmailAddress.enabledws': 'typo in Mailsac’s document: the field is `enablews` (seed)',
