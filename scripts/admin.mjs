@@ -153,19 +153,25 @@ const steps = Array.isArray(planned[0]) ? planned : [planned]
 let text = ''
 for (const [method, path, body] of steps) {
   let response
-  try {
-    response = await fetch(base + path, {
-      method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        ...(body ? { 'Content-Type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    })
-  } catch (error) {
-    die(`Cannot reach ${base}: ${error.cause?.code ?? error.message} (is \`npm start\` running?)`)
+  // Removing an account or a domain deletes its mail in bounded rounds: a 503 "call again"
+  // means progress was made and the rest follows on the next call.
+  for (let round = 0; ; round++) {
+    try {
+      response = await fetch(base + path, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+    } catch (error) {
+      die(`Cannot reach ${base}: ${error.cause?.code ?? error.message} (is \`npm start\` running?)`)
+    }
+    text = await response.text()
+    if (method !== 'DELETE' || response.status !== 503 || !text.includes('call again')) break
+    if (round >= 1000) break
   }
-  text = await response.text()
   if (!response.ok) {
     let message = text
     try {

@@ -61,6 +61,16 @@ export const RETENTION_MAX_INBOXES_PER_RUN = 50
  */
 export const RETENTION_CAP_LOOKBACK_MS = 2 * 60 * 60 * 1000
 
+/** Messages one statement deletes when an account or a domain is removed. */
+export const OWNERSHIP_DELETE_BATCH = 250
+
+/**
+ * Messages one account or domain removal deletes per request: keeps the request within D1's
+ * per-invocation query budget (each round is a delete plus the storage release's queries). A
+ * larger removal answers 503 "call again", and the CLI repeats it.
+ */
+export const OWNERSHIP_MAX_DELETES_PER_CALL = 2500
+
 /** Orphan attachment blobs (no message references them) removed per run. */
 export const RETENTION_MAX_ORPHAN_BLOBS_PER_RUN = 500
 

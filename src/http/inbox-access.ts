@@ -71,10 +71,22 @@ export async function visibleMessage(
   account: Account | null,
   messageId: string,
 ): Promise<{ access: InboxAccess; message: MessageRow }> {
-  const { access, result } = await withInboxAccess(db, input, account, (inbox) =>
+  const inbox = inboxParam(input)
+  const viewerId = account?.id ?? null
+  const [reservedBy, domainOwner] = inboxOwnerQueries(db, inbox)
+  const [reserved, domain, found] = await db.batch([
+    reservedBy,
+    domainOwner,
     findMessage(db, inbox, messageId),
-  )
-  const message = result[0] as MessageRow | undefined
+  ])
+  const owner = inboxOwner(holdersFromRows(reserved, domain))
+  const message = found[0] as MessageRow | undefined
+  // A message someone starred is theirs wherever it is: its starrer opens it even when the
+  // inbox has passed to another account since.
+  if (message && viewerId && message.savedBy === viewerId) {
+    return { access: { inbox, owner, viewerId }, message }
+  }
+  const access = grantAccess(inbox, owner, account)
   if (!message || !maySeeMessage(message, access.owner, access.viewerId)) {
     fail(404, 'Message not found.')
   }

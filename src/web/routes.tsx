@@ -1,3 +1,4 @@
+import { acceptedDomains } from '../mail/accepted-domains'
 import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { database } from '../db/client'
@@ -115,10 +116,7 @@ webRoutes.get(
   '/',
   page('Home page', 'What the service is, a box to open any inbox, and a link to these docs.'),
   (c) => {
-    const domains = (c.env.ACCEPTED_DOMAINS ?? '')
-      .split(',')
-      .map((d) => d.trim())
-      .filter(Boolean)
+    const domains = acceptedDomains(c.env.ACCEPTED_DOMAINS)
     return c.html(<HomePage {...viewer(c)} domains={domains} />)
   },
 )

@@ -1,7 +1,16 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { ingestMessage } from '../../src/mail/inbound/ingest'
-import { ADMIN, call, createAccount, ingest, json, latin1, reserve, simpleMessage } from '../requests'
+import {
+  ADMIN,
+  call,
+  createAccount,
+  ingest,
+  json,
+  latin1,
+  reserve,
+  simpleMessage,
+} from '../requests'
 
 async function addDomain(domain: string, account: string) {
   return json('/internal/admin/domains', {
@@ -26,7 +35,10 @@ describe('messageLimit', () => {
       ids.push(stored._id)
     }
     // Star the oldest: it must survive recycling.
-    await json(`/api/addresses/capped@limit.test/messages/${ids[0]}/star`, { method: 'PUT', headers: owner.headers })
+    await json(`/api/addresses/capped@limit.test/messages/${ids[0]}/star`, {
+      method: 'PUT',
+      headers: owner.headers,
+    })
     await ingest(simpleMessage({ subject: 'm3' }), ['capped@limit.test'])
     await ingest(simpleMessage({ subject: 'm4' }), ['capped@limit.test'])
     const left = await json('/api/addresses/capped@limit.test/messages', { headers: owner.headers })
@@ -118,10 +130,21 @@ describe('POST /api/private-addresses-bulk', () => {
       method: 'POST',
       headers: { ...owner.headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        addresses: ['one@bulk.test', 'taken@bulk.test', 'bad address', 'two@bulk.test', 'three@bulk.test'],
+        addresses: [
+          'one@bulk.test',
+          'taken@bulk.test',
+          'bad address',
+          'two@bulk.test',
+          'three@bulk.test',
+        ],
       }),
     })
-    expect(results.map((r: { _id: string; owner?: string; error?: string }) => [r._id, r.owner ?? r.error])).toEqual([
+    expect(
+      results.map((r: { _id: string; owner?: string; error?: string }) => [
+        r._id,
+        r.owner ?? r.error,
+      ]),
+    ).toEqual([
       ['one@bulk.test', owner.id],
       ['taken@bulk.test', 'Unauthorized'],
       ['bad address', 'Bad Request'],
@@ -138,7 +161,10 @@ describe('DELETE /api/addresses/:email?deleteAddressMessages=true', () => {
     await reserve('purge@release.test', owner.apiKey)
     await reserve('keep@release.test', owner.apiKey)
     await ingest(simpleMessage(), ['purge@release.test', 'keep@release.test'])
-    await json('/api/addresses/purge@release.test?deleteAddressMessages=true', { method: 'DELETE', headers: owner.headers })
+    await json('/api/addresses/purge@release.test?deleteAddressMessages=true', {
+      method: 'DELETE',
+      headers: owner.headers,
+    })
     await json('/api/addresses/keep@release.test', { method: 'DELETE', headers: owner.headers })
     expect(await json('/api/addresses/purge@release.test/messages')).toEqual([])
     expect(await json('/api/addresses/keep@release.test/messages')).toHaveLength(1)
@@ -153,7 +179,10 @@ describe('GET /api/me recents', () => {
     }
     // The list route records recents after answering.
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect((await json('/api/me', { headers: account.headers })).recents).toEqual(['r1@recent.test', 'r2@recent.test'])
+    expect((await json('/api/me', { headers: account.headers })).recents).toEqual([
+      'r1@recent.test',
+      'r2@recent.test',
+    ])
   })
 })
 
@@ -165,10 +194,16 @@ describe('owned domains', () => {
     await ingest(simpleMessage({ subject: 'to the domain' }), ['anything@owned.test'])
     await json('/api/addresses/anything@owned.test/messages', {}, 401)
     await json('/api/addresses/anything@owned.test/messages', { headers: other.headers }, 401)
-    const [message] = await json('/api/addresses/anything@owned.test/messages', { headers: owner.headers })
+    const [message] = await json('/api/addresses/anything@owned.test/messages', {
+      headers: owner.headers,
+    })
     expect(message.subject).toBe('to the domain')
-    expect(await json('/api/addresses/anything@owned.test/availability')).toMatchObject({ owned: true })
-    expect(await json('/api/addresses/anything@owned.test', { headers: owner.headers })).toMatchObject({
+    expect(await json('/api/addresses/anything@owned.test/availability')).toMatchObject({
+      owned: true,
+    })
+    expect(
+      await json('/api/addresses/anything@owned.test', { headers: owner.headers }),
+    ).toMatchObject({
       owner: owner.id,
       implicit: true,
       catchAll: 'owned.test',
@@ -182,14 +217,19 @@ describe('owned domains', () => {
     await addDomain('list.test', owner.id)
     await ingest(simpleMessage({ subject: 'a' }), ['x@list.test'])
     await ingest(simpleMessage({ subject: 'b' }), ['y@list.test'])
-    expect((await json('/api/domains', { headers: owner.headers })).map((d: { _id: string }) => d._id)).toEqual(['list.test'])
+    expect(
+      (await json('/api/domains', { headers: owner.headers })).map((d: { _id: string }) => d._id),
+    ).toEqual(['list.test'])
     expect(await json('/api/domains/list.test', { headers: owner.headers })).toMatchObject({
       domain: { _id: 'list.test' },
       totalMessages: 2,
     })
     const messages = await json('/api/domains/list.test/messages', { headers: owner.headers })
     expect(messages.map((m: { subject: string }) => m.subject)).toEqual(['b', 'a'])
-    const response = await call('/api/domains/list.test/delete-all-domain-mail', { method: 'POST', headers: owner.headers })
+    const response = await call('/api/domains/list.test/delete-all-domain-mail', {
+      method: 'POST',
+      headers: owner.headers,
+    })
     expect(response.status).toBe(204)
     expect((await json('/api/domains/list.test', { headers: owner.headers })).totalMessages).toBe(0)
   })
@@ -202,7 +242,10 @@ describe('account-wide views', () => {
     const stored = await ingest(simpleMessage({ subject: 'one' }), ['view@views.test'])
     await ingest(simpleMessage({ subject: 'two' }), ['view@views.test'])
     await ingest(simpleMessage({ subject: 'public' }), ['public@views.test'])
-    await json(`/api/addresses/view@views.test/messages/${stored[0]._id}/read/true`, { method: 'PUT', headers: owner.headers })
+    await json(`/api/addresses/view@views.test/messages/${stored[0]._id}/read/true`, {
+      method: 'PUT',
+      headers: owner.headers,
+    })
     const page = await json('/api/inbox?limit=1', { headers: owner.headers })
     expect(page).toMatchObject({ unread: 1, limit: 1, skip: 0 })
     expect(page.messages.map((m: { subject: string }) => m.subject)).toEqual(['two'])
@@ -218,9 +261,13 @@ describe('account-wide views', () => {
     await ingest(message('Invoice 100%', 'billing@shop.test'), ['search@views.test'])
     await ingest(message('Welcome', 'hello@shop.test'), ['search@views.test'])
     await ingest(message('Invoice reminder', 'alerts@bank.test'), ['search@views.test'])
-    const and = await json('/api/inbox-filter?andSubjectIncludes=invoice&andFrom=shop.test', { headers: owner.headers })
+    const and = await json('/api/inbox-filter?andSubjectIncludes=invoice&andFrom=shop.test', {
+      headers: owner.headers,
+    })
     expect(and.messages.map((m: { subject: string }) => m.subject)).toEqual(['Invoice 100%'])
-    const percent = await json('/api/inbox-filter?andSubjectIncludes=100%25', { headers: owner.headers })
+    const percent = await json('/api/inbox-filter?andSubjectIncludes=100%25', {
+      headers: owner.headers,
+    })
     expect(percent.messages).toHaveLength(1)
     await json('/api/inbox-filter', { headers: owner.headers }, 400)
     const or = await json('/api/inbox-search?query=bank', { headers: owner.headers })
@@ -249,7 +296,10 @@ describe('cookie sessions', () => {
     const session = { Cookie: cookie.split(';')[0] }
 
     expect((await json('/api/me', { headers: session }))._id).toBe(account.id)
-    const noToken = await call('/api/addresses/cookie@session.test', { method: 'POST', headers: session })
+    const noToken = await call('/api/addresses/cookie@session.test', {
+      method: 'POST',
+      headers: session,
+    })
     expect(noToken.status).toBe(403)
     const wrongToken = await call('/api/addresses/cookie@session.test', {
       method: 'POST',

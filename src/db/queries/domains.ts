@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { domains, messages } from '../schema'
+import { inOwnedInbox, inOwnInboxVisible } from './privacy'
 
 export type Domain = typeof domains.$inferSelect
 
@@ -36,34 +37,51 @@ export async function setSendingVerified(db: Database, domain: string, verified:
   return row ?? null
 }
 
-export async function countDomainMessages(db: Database, domain: string) {
+/** Messages at a domain that are the account's (not other reservers' nor others' stars). */
+const domainMail = (domain: string, accountId: string) =>
+  and(eq(messages.domain, domain), inOwnInboxVisible(accountId))
+
+export async function countDomainMessages(db: Database, domain: string, accountId: string) {
   const [row] = await db
     .select({ count: sql<number>`count(*)` })
     .from(messages)
-    .where(eq(messages.domain, domain))
+    .where(domainMail(domain, accountId))
   return row?.count ?? 0
 }
 
 export async function listDomainMessages(
   db: Database,
   domain: string,
+  accountId: string,
   page: { until?: Date; limit: number },
 ) {
   return db
     .select()
     .from(messages)
     .where(
-      and(eq(messages.domain, domain), page.until ? lt(messages.received, page.until) : undefined),
+      and(
+        domainMail(domain, accountId),
+        page.until ? lt(messages.received, page.until) : undefined,
+      ),
     )
     .orderBy(desc(messages.received), desc(messages.id))
     .limit(page.limit)
 }
 
-/** Deletes every message at a domain, starred ones included (OpenAPI says so). */
-export async function deleteDomainMessages(db: Database, domain: string) {
+/**
+ * Deletes the account's messages at a domain, its own starred ones included (OpenAPI says
+ * so); mail of addresses other accounts reserved, and messages others starred, are theirs.
+ */
+export async function deleteDomainMessages(db: Database, domain: string, accountId: string) {
   return db
     .delete(messages)
-    .where(eq(messages.domain, domain))
+    .where(
+      and(
+        eq(messages.domain, domain),
+        inOwnedInbox(accountId),
+        or(isNull(messages.savedBy), eq(messages.savedBy, accountId)),
+      ),
+    )
     .returning({ packKey: messages.packKey, attachments: messages.attachments })
 }
 /** The owned domains among `names`. */

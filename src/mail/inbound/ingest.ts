@@ -6,6 +6,7 @@ import { domainOf, normalizeAddress } from '../../lib/address'
 import type { Arrival, Envelope, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
 import { findActionLink, findCodes } from './codes'
+import { receivesFor } from '../accepted-domains'
 import { denylistRefusals } from './denylist'
 import { messageLinks, readHtml } from './links'
 import { parseMessage, type ParsedMessage } from './parse'
@@ -21,23 +22,14 @@ export type IngestBindings = Pick<Env, 'DB' | 'MAIL' | 'REALTIME' | 'DELIVERIES'
   ACCEPTED_DOMAINS?: string
 }
 
-function acceptedDomains(setting: string | undefined): Set<string> | null {
-  const domains = (setting ?? '')
-    .split(',')
-    .map((domain) => domain.trim().toLowerCase())
-    .filter(Boolean)
-  return domains.length > 0 ? new Set(domains) : null
-}
-
 /** Validates and de-duplicates the envelope recipients. */
 function envelopeRecipients(to: string[], setting: string | undefined): string[] {
   if (to.length === 0) throw new Refusal(400, 'The envelope has no recipient.')
-  const accepted = acceptedDomains(setting)
   const recipients = new Set<string>()
   for (const input of to) {
     const address = normalizeAddress(input)
     if (!address) throw new Refusal(400, `Invalid recipient address: ${input}`)
-    if (accepted && !accepted.has(domainOf(address))) {
+    if (!receivesFor(address, setting)) {
       throw new Refusal(403, `This service does not accept mail for ${address}.`)
     }
     recipients.add(address)

@@ -10,6 +10,7 @@ import type { StoredMessage } from '../inbound/arrival'
 import { ingestMessage, type IngestBindings } from '../inbound/ingest'
 import { Refusal } from '../refusal'
 import { randomString } from '../../lib/random'
+import { receivesFor } from '../accepted-domains'
 
 export type SendBindings = IngestBindings & Pick<Env, 'EMAIL'>
 
@@ -45,12 +46,8 @@ export const NOT_ENOUGH_CREDITS = 'You must purchase more outgoing messages befo
  * Local recipients get the message straight in their inbox; nothing else leaves the service,
  * so with the default empty setting no outbound mail reaches the internet at all.
  */
-function isLocal(address: string, acceptedDomains: string | undefined): boolean {
-  const accepted = (acceptedDomains ?? '')
-    .split(',')
-    .map((domain) => domain.trim().toLowerCase())
-    .filter(Boolean)
-  return accepted.length === 0 || accepted.includes(domainOf(address))
+function isLocal(address: string, acceptedDomainsSetting: string | undefined): boolean {
+  return receivesFor(address, acceptedDomainsSetting)
 }
 
 /** The From and MAIL FROM domains must be the account's own, verified for sending. */

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { findInboxOwner } from '../../mail/privacy'
+import { receivesFor } from '../../mail/accepted-domains'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
 import { accountOnly, requireAccount } from '../../http/auth'
@@ -122,8 +123,13 @@ type Reservation =
   { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
 
 /** Reserves one address for an account, spending a credit (given back if it fails). */
-async function reserveAddress(db: Database, account: Account, email: string): Promise<Reservation> {
+async function reserveAddress(env: Env, account: Account, email: string): Promise<Reservation> {
+  const db = database(env.DB)
   const refusal = async (): Promise<Reservation | null> => {
+    // Mail for it would be refused at the door: a reservation there could never receive.
+    if (!receivesFor(email, env.ACCEPTED_DOMAINS)) {
+      return { ok: false, status: 400, message: `This service does not receive mail for ${email}.` }
+    }
     const owner = await findInboxOwner(db, email)
     const reserved = await findPrivateAddress(db, email)
     if (reserved?.owner === account.id)
@@ -167,11 +173,7 @@ addressesRoutes.post(
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const result = await reserveAddress(
-      database(c.env.DB),
-      account,
-      inboxParam(c.req.param('email')),
-    )
+    const result = await reserveAddress(c.env, account, inboxParam(c.req.param('email')))
     if (!result.ok) fail(result.status, result.message)
     return c.json(addressJson(result.address))
   },
@@ -372,7 +374,7 @@ addressesRoutes.post(
         })
         continue
       }
-      const result = await reserveAddress(db, account, email)
+      const result = await reserveAddress(c.env, account, email)
       results.push(
         result.ok
           ? addressJson(result.address)

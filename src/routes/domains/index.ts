@@ -59,7 +59,7 @@ domainsRoutes.get(
     const { db, domain } = await ownedDomain(c)
     return c.json({
       domain: domainJson(domain),
-      totalMessages: await countDomainMessages(db, domain.domain),
+      totalMessages: await countDomainMessages(db, domain.domain, domain.owner),
     })
   },
 )
@@ -78,7 +78,7 @@ domainsRoutes.get(
   validate('query', pageQuery),
   async (c) => {
     const { db, domain } = await ownedDomain(c)
-    const rows = await listDomainMessages(db, domain.domain, c.req.valid('query'))
+    const rows = await listDomainMessages(db, domain.domain, domain.owner, c.req.valid('query'))
     return c.json(rows.map(messageJson))
   },
 )
@@ -94,7 +94,11 @@ domainsRoutes.post(
   }),
   async (c) => {
     const { db, domain } = await ownedDomain(c)
-    await releaseStorage(db, c.env.MAIL, await deleteDomainMessages(db, domain.domain))
+    await releaseStorage(
+      db,
+      c.env.MAIL,
+      await deleteDomainMessages(db, domain.domain, domain.owner),
+    )
     return c.body(null, 204)
   },
 )

@@ -1,14 +1,9 @@
 import { Hono } from 'hono'
+import { removeAccount } from '../../mail/ownership'
 import { z } from 'zod'
 import { bearerToken } from '../../http/auth'
 import { database } from '../../db/client'
-import {
-  changeSends,
-  createAccount,
-  deleteAccount,
-  findAccount,
-  rotateApiKey,
-} from '../../db/queries/accounts'
+import { changeSends, createAccount, findAccount, rotateApiKey } from '../../db/queries/accounts'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
@@ -133,13 +128,16 @@ adminRoutes.delete(
     tag: OPERATOR,
     access: 'admin',
     summary: 'Delete an account',
-    description: 'With its addresses, domains and sessions.',
+    description:
+      'With all of its mail (its inboxes and what it starred) and that mail’s storage, its addresses, domains, sessions and delivery records: nothing private to it becomes public or passes to the next holder of an address.',
     responses: { 200: json(Released, 'Deleted') },
-    failures: { 404: 'No such account.' },
+    failures: { 404: 'No such account.', 503: 'Still deleting the account’s mail: call again.' },
   }),
   async (c) => {
     const id = c.req.param('username')
-    if (!(await deleteAccount(database(c.env.DB), id))) fail(404, 'No such account.')
+    const removal = await removeAccount(database(c.env.DB), c.env.MAIL, id)
+    if (removal === 'missing') fail(404, 'No such account.')
+    if (removal === 'unfinished') fail(503, 'Still deleting the account’s mail: call again.')
     return c.json({ _id: id, message: 'Account was deleted.' })
   },
 )

@@ -1,15 +1,10 @@
 import { Hono } from 'hono'
+import { claimDomainFor, removeDomain } from '../../mail/ownership'
 import { normalizeDomain } from '../../lib/address'
 import { z } from 'zod'
 import { bearerToken } from '../../http/auth'
 import { database } from '../../db/client'
-import { findAccount } from '../../db/queries/accounts'
-import {
-  claimDomain,
-  findDomain,
-  releaseDomain,
-  setSendingVerified,
-} from '../../db/queries/domains'
+import { findDomain, setSendingVerified } from '../../db/queries/domains'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
@@ -37,16 +32,18 @@ adminDomainsRoutes.post(
     summary: 'Assign a custom domain to an account',
     description: 'Every address at the domain becomes private to the account (a catch-all).',
     responses: { 200: json(Domain, 'The domain') },
-    failures: { 404: 'No account alice.', 409: 'mine.example belongs to another account.' },
+    failures: {
+      404: 'No account alice.',
+      409: 'mine.example belongs to another account, or other accounts reserved addresses there.',
+    },
   }),
   validate('json', z.object({ domain: domainName, account: z.string().min(1) })),
   async (c) => {
     const { domain, account } = c.req.valid('json')
     const db = database(c.env.DB)
-    if (!(await findAccount(db, account))) fail(404, `No account ${account}.`)
-    const claimed = await claimDomain(db, domain, account)
-    if (!claimed) fail(409, `${domain} belongs to another account.`)
-    return c.json(domainJson(claimed))
+    const claim = await claimDomainFor(db, domain, account)
+    if (!claim.ok) fail(claim.status, claim.message)
+    return c.json(domainJson(claim.domain))
   },
 )
 
@@ -93,14 +90,21 @@ adminDomainsRoutes.delete(
     tag: OPERATOR,
     access: 'admin',
     summary: 'Release a custom domain',
+    description:
+      'Deletes the catch-all mail of the domain (unstarred mail of addresses nobody reserved) with its storage, so nothing private turns public; reserved addresses keep their mail.',
     responses: {
       200: json(Released, 'Released', { _id: 'mine.example', message: 'Domain was released.' }),
     },
-    failures: { 404: 'No such domain.' },
+    failures: {
+      404: 'No such domain.',
+      503: 'Still deleting the domain’s mail: call again.',
+    },
   }),
   async (c) => {
     const domain = c.req.param('domain').toLowerCase()
-    if (!(await releaseDomain(database(c.env.DB), domain))) fail(404, 'No such domain.')
+    const removal = await removeDomain(database(c.env.DB), c.env.MAIL, domain)
+    if (removal === 'missing') fail(404, 'No such domain.')
+    if (removal === 'unfinished') fail(503, 'Still deleting the domain’s mail: call again.')
     return c.json({ _id: domain, message: 'Domain was released.' })
   },
 )
