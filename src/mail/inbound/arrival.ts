@@ -18,3 +18,8 @@ export type Arrival = { raw: Uint8Array; envelope: Envelope }
 
 /** A message row written for one recipient inbox of an arrival. */
 export type StoredMessage = { _id: string; inbox: string }
+
+/** The bindings the pipeline touches; tests pass a bucket that fails to prove no mail is lost. */
+export type IngestBindings = Pick<Env, 'DB' | 'MAIL' | 'REALTIME' | 'DELIVERIES'> & {
+  ACCEPTED_DOMAINS?: string
+}

@@ -1,141 +1,31 @@
 import { database } from '../../db/client'
-import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
-import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
-import { domainOf, normalizeAddress } from '../../lib/address'
-import type { Arrival, Envelope, StoredMessage } from './arrival'
-import { storedArrivals } from './idempotency'
-import { findActionLink, findCodes } from './codes'
-import { receivesFor } from '../accepted-domains'
-import { denylistRefusals } from './denylist'
-import { messageLinks, readHtml } from './links'
-import { parseMessage, type ParsedMessage } from './parse'
-import { notifyStored } from '../fanout/notify'
-import { enforceMessageLimits } from './recycle'
+import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
+import { notifyStored } from '../fanout/notify'
 import { Refusal, type RefusalStatus } from '../refusal'
+import type { Arrival, Envelope, IngestBindings, StoredMessage } from './arrival'
+import { storedArrivals } from './idempotency'
+import {
+  checkDenylist,
+  collision,
+  crlfOctets,
+  lookUpOwnership,
+  prepareArrival,
+  type Ownership,
+  type PreparedArrival,
+} from './prepare'
+import { enforceMessageLimits } from './recycle'
 import { sanitizeHtml } from './sanitize'
-import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
+import {
+  buildPack,
+  packKey,
+  putAttachmentBlob,
+  type MessageContent,
+  type PackSlot,
+} from './storage'
 
-/** The bindings the pipeline touches; tests pass a bucket that fails to prove no mail is lost. */
-export type IngestBindings = Pick<Env, 'DB' | 'MAIL' | 'REALTIME' | 'DELIVERIES'> & {
-  ACCEPTED_DOMAINS?: string
-}
-
-/** Validates and de-duplicates the envelope recipients. */
-function envelopeRecipients(to: string[], setting: string | undefined): string[] {
-  if (to.length === 0) throw new Refusal(400, 'The envelope has no recipient.')
-  const recipients = new Set<string>()
-  for (const input of to) {
-    const address = normalizeAddress(input)
-    if (!address) throw new Refusal(400, `Invalid recipient address: ${input}`)
-    if (!receivesFor(address, setting)) {
-      throw new Refusal(403, `This service does not accept mail for ${address}.`)
-    }
-    recipients.add(address)
-  }
-  if (recipients.size > MAX_RECIPIENTS_PER_MESSAGE) {
-    throw new Refusal(400, `At most ${MAX_RECIPIENTS_PER_MESSAGE} recipients per message.`)
-  }
-  return [...recipients]
-}
-
-async function parseOrRefuse(raw: Uint8Array): Promise<ParsedMessage> {
-  try {
-    return await parseMessage(raw)
-  } catch (error) {
-    throw new Refusal(400, `The message could not be parsed: ${(error as Error).message}`)
-  }
-}
-
-/** An arrival that passed the permanent checks and was parsed, ready to be stored. */
-type PreparedArrival = {
-  key: string | null
-  /** Whether a concurrent attempt may hold the key (see `Envelope.maybeStored`). */
-  maybeStored: boolean
-  raw: Uint8Array
-  envelope: Envelope
-  recipients: string[]
-  parsed: ParsedMessage
-  extracted: Extracted
-}
-
-/** The links, codes and action link of a message: found once here, stored on every row. */
-type Extracted = { links: string[]; codes: string[]; actionLink: string | null }
-
-async function extract(parsed: ParsedMessage): Promise<Extracted> {
-  const html = await readHtml(parsed.html)
-  const links = messageLinks(parsed.text, html)
-  return {
-    links,
-    codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
-    actionLink: findActionLink(links, html.anchors),
-  }
-}
-
-/**
- * The deny-list verdict of each envelope (see `denylistRefusals`), checked once per ingest
- * call before anything is parsed. A D1 failure here is temporary, like any storage failure.
- */
-async function checkDenylist(env: IngestBindings, envelopes: Envelope[]) {
-  try {
-    return await denylistRefusals(database(env.DB), envelopes)
-  } catch (error) {
-    console.error(`ingest failed at D1 (deny-list): ${(error as Error).message}`)
-    throw new Refusal(503, 'Temporary storage failure (deny-list); try again later.')
-  }
-}
-
-type Ownership = Awaited<ReturnType<typeof findOwnershipFor>>
-
-/**
- * Starts the ownership lookup (reservations, aliases, domain owners) of every envelope
- * recipient, so it runs during the deny-list query and the parse instead of after them: each
- * D1 round trip here delays the SMTP 250. Envelopes refused later were looked up for nothing,
- * which costs less than waiting. Awaited inside `storeArrivals`, where a failure is a
- * temporary refusal like any other storage failure.
- */
-function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Promise<Ownership> {
-  const recipients = new Set<string>()
-  for (const envelope of envelopes) {
-    for (const input of envelope.to) {
-      const address = normalizeAddress(input)
-      if (address) recipients.add(address)
-    }
-  }
-  const lookup = findOwnershipFor(database(env.DB), [...recipients])
-  // Handled where it is awaited; this only stops an early refusal from leaving it unobserved.
-  lookup.catch(() => undefined)
-  return lookup
-}
-
-/**
- * The permanent checks and the parse: throws a permanent `Refusal`, never stores.
- * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch).
- */
-async function prepareArrival(
-  env: IngestBindings,
-  key: string | null,
-  raw: Uint8Array,
-  envelope: Envelope,
-  denied: string | null,
-): Promise<PreparedArrival> {
-  if (denied) throw new Refusal(403, denied)
-  if (raw.byteLength > MAX_MESSAGE_BYTES) {
-    throw new Refusal(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
-  }
-  const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
-  const parsed = await parseOrRefuse(raw)
-  return {
-    key,
-    maybeStored: envelope.maybeStored === true,
-    raw,
-    envelope,
-    recipients,
-    parsed,
-    extracted: await extract(parsed),
-  }
-}
+export type { IngestBindings } from './arrival'
 
 /**
  * Stores arrivals together: the exact raw bytes and the parsed bodies in R2, each
@@ -182,13 +72,12 @@ async function storeArrivals(
     const { bytes, slots } = buildPack(
       arrivals.map((arrival, i) => ({ raw: arrival.raw, content: contents[i] })),
     )
+    const missing = new Set(arrivals.flatMap((arrival) => [...arrival.missingBlobs]))
     await Promise.all([
       env.MAIL.put(pack, bytes),
-      ...[...blobs.values()].map((a) =>
-        env.MAIL.put(attachmentKey(a.md5), a.bytes, {
-          httpMetadata: { contentType: a.contentType },
-        }),
-      ),
+      ...[...blobs.values()]
+        .filter((a) => missing.has(a.md5))
+        .map((a) => putAttachmentBlob(env.MAIL, a)),
     ])
 
     stage = 'D1 (messages)'
@@ -319,6 +208,7 @@ export async function ingestBatch(
   ])
   const prepared: { index: number; arrival: PreparedArrival }[] = []
   const firstWithKey = new Map<string, number>()
+  const shaOf = new Map<string, string>()
   for (const [index, item] of items.entries()) {
     const key = keys[index]
     if (key !== null) {
@@ -333,6 +223,11 @@ export async function ingestBatch(
     }
     try {
       const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index])
+      // Two new attachments of one batch with one MD5 and other bytes: the later is refused.
+      for (const a of arrival.parsed.attachments) {
+        if ((shaOf.get(a.md5) ?? a.sha256) !== a.sha256) throw collision(a.md5)
+      }
+      for (const a of arrival.parsed.attachments) shaOf.set(a.md5, a.sha256)
       prepared.push({ index, arrival })
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
@@ -390,16 +285,4 @@ async function lookUpStored(env: IngestBindings, keys: string[], now: Date) {
     console.error(`ingest failed at D1 (arrival keys): ${(error as Error).message}`)
     throw new Refusal(503, 'Temporary storage failure (arrival keys); try again later.')
   }
-}
-
-/**
- * The message's size with every bare LF counted as CRLF: POP3 sends mail with CRLF line ends,
- * and its LIST and STAT sizes must equal what RETR sends (the bridge's pop3Octets).
- */
-export function crlfOctets(raw: Uint8Array): number {
-  let octets = raw.byteLength
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x0a && (i === 0 || raw[i - 1] !== 0x0d)) octets++
-  }
-  return octets
 }

@@ -1,10 +1,12 @@
 import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
 import { MAX_HEADERS_BYTES } from '../../limits'
-import { toHex } from '../../lib/bytes'
+import { sha256Hex, toHex } from '../../lib/bytes'
 
 export type ParsedAttachment = {
   md5: string
+  /** What the stored bytes are checked by: MD5 names an attachment, but collisions are public. */
+  sha256: string
   bytes: Uint8Array
   filename: string | null
   contentType: string
@@ -59,6 +61,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
       const bytes = bytesOf(attachment.content)
       return {
         md5: await md5Hex(bytes),
+        sha256: await sha256Hex(bytes),
         bytes,
         filename: attachment.filename,
         contentType: attachment.mimeType || 'application/octet-stream',

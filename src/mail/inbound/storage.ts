@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../lib/bytes'
 import type { Database } from '../../db/client'
 import {
   deleteUnreferencedBlobs,
@@ -31,7 +32,7 @@ export type MessageContent = { text: string; html: string; body: string }
 type PackPart = { raw: Uint8Array; content: MessageContent }
 export type PackSlot = { rawOffset: number; contentOffset: number; contentLength: number }
 
-/** Lays out deliveries in one pack; returns its bytes and where each delivery's parts are. */
+/** Lays out arrivals in one pack; returns its bytes and where each arrival's parts are. */
 export function buildPack(parts: PackPart[]): { bytes: Uint8Array; slots: PackSlot[] } {
   const encoder = new TextEncoder()
   const contents = parts.map((part) => encoder.encode(JSON.stringify(part.content)))
@@ -118,4 +119,45 @@ export async function sweepOrphanBlobs(
     await bucket.delete(gone.slice(i, i + 1000).map(attachmentKey))
   }
   return gone.length
+}
+
+/**
+ * Which of `attachments` need writing to R2, after checking the blobs already there. Blobs are
+ * named by MD5 (Mailsac's attachment id) and shared by every message carrying the same bytes,
+ * so a file crafted to collide with a stored one must never replace it: each blob records the
+ * SHA-256 of its bytes, and an attachment whose MD5 is stored with other bytes is returned in
+ * `collisions` (the caller refuses its message) instead of being written.
+ */
+export async function checkAttachmentBlobs(
+  bucket: R2Bucket,
+  attachments: { md5: string; sha256: string }[],
+): Promise<{ missing: Set<string>; collisions: Set<string> }> {
+  const missing = new Set<string>()
+  const collisions = new Set<string>()
+  const unique = new Map(attachments.map((a) => [a.md5, a.sha256]))
+  await Promise.all(
+    [...unique].map(async ([md5, sha256]) => {
+      const stored = await bucket.head(attachmentKey(md5))
+      if (!stored) return missing.add(md5)
+      let storedSha = stored.customMetadata?.sha256
+      if (!storedSha) {
+        // Blobs from before the check carry no digest: hash them once.
+        const body = await bucket.get(attachmentKey(md5))
+        storedSha = body ? await sha256Hex(new Uint8Array(await body.arrayBuffer())) : sha256
+      }
+      if (storedSha !== sha256) collisions.add(md5)
+    }),
+  )
+  return { missing, collisions }
+}
+
+/** Writes an attachment blob with the digest `checkAttachmentBlobs` compares. */
+export function putAttachmentBlob(
+  bucket: R2Bucket,
+  blob: { md5: string; sha256: string; bytes: Uint8Array; contentType: string },
+) {
+  return bucket.put(attachmentKey(blob.md5), blob.bytes, {
+    httpMetadata: { contentType: blob.contentType },
+    customMetadata: { sha256: blob.sha256 },
+  })
 }
