@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import type { z } from 'zod'
 import { findInboxOwner } from '../../mail/privacy'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
@@ -121,34 +122,49 @@ addressesRoutes.get(
 type Reservation =
   { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
 
-/** Reserves one address for an account, spending a credit (given back if it fails). */
-async function reserveAddress(db: Database, account: Account, email: string): Promise<Reservation> {
-  const refusal = async (): Promise<Reservation | null> => {
-    const owner = await findInboxOwner(db, email)
-    const reserved = await findPrivateAddress(db, email)
-    if (reserved?.owner === account.id)
-      return { ok: false, status: 400, message: 'You already own this address.' }
-    if (owner && owner !== account.id) {
-      return { ok: false, status: 401, message: 'This address is owned by another account.' }
-    }
-    return null
+/** Why the account may not reserve the address, or null when it may. */
+async function reservationRefusal(
+  db: Database,
+  account: Account,
+  email: string,
+): Promise<Exclude<Reservation, { ok: true }> | null> {
+  const owner = await findInboxOwner(db, email)
+  const reserved = await findPrivateAddress(db, email)
+  if (reserved?.owner === account.id)
+    return { ok: false, status: 400, message: 'You already own this address.' }
+  if (owner && owner !== account.id) {
+    return { ok: false, status: 401, message: 'This address is owned by another account.' }
   }
-  const refused = await refusal()
-  if (refused) return refused
-  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
-    return {
-      ok: false,
-      status: 400,
-      message: 'No private address credits left: release an address or add credits.',
-    }
-  }
+  return null
+}
+
+const NO_CREDITS = 'No private address credits left: release an address or add credits.'
+
+/**
+ * Reserves one address whose credit is already spent; on a lost race the credit goes back
+ * and the answer says who won.
+ */
+async function reservePaid(db: Database, account: Account, email: string): Promise<Reservation> {
   const address = await insertPrivateAddress(db, email, account.id)
   if (address) return { ok: true, address }
-  // Lost a race with another reservation: give the credit back and say who won.
   await adjustPrivateAddressCredits(db, account.id, 1)
   return (
-    (await refusal()) ?? { ok: false, status: 409, message: 'Reserved concurrently; try again.' }
+    (await reservationRefusal(db, account, email)) ?? {
+      ok: false,
+      status: 409,
+      message: 'Reserved concurrently; try again.',
+    }
   )
+}
+
+/** Reserves one address for an account, spending a credit (given back if it fails). */
+async function reserveAddress(db: Database, account: Account, email: string): Promise<Reservation> {
+  const refused = await reservationRefusal(db, account, email)
+  if (refused) return refused
+  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
+    return { ok: false, status: 400, message: NO_CREDITS }
+  }
+  return reservePaid(db, account, email)
 }
 
 addressesRoutes.post(
@@ -157,7 +173,18 @@ addressesRoutes.post(
     tag: 'Addresses',
     access: 'account',
     summary: 'Reserve a private address',
-    description: "Spends one private address credit. Mail to it is then the account's only.",
+    description:
+      "Spends one private address credit. Mail to it is then the account's only. An optional body sets its settings as PUT does (validated before the credit is spent).",
+    requestBody: {
+      required: false,
+      description: 'Optional: the settings of PUT /api/addresses/{email}.',
+      content: {
+        'application/json': {
+          schema: resolver(addressSettingsSchema(false)),
+          example: { forward: 'me@example.org', info: 'signup tests' },
+        },
+      },
+    },
     responses: { 200: json(Address, 'The reserved address') },
     failures: {
       400: 'No private address credits left: release an address or add credits.',
@@ -167,39 +194,62 @@ addressesRoutes.post(
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const result = await reserveAddress(
-      database(c.env.DB),
-      account,
-      inboxParam(c.req.param('email')),
-    )
+    // Issue #16 item 3: the body (the PUT's settings) is validated before a credit is spent,
+    // so a bad webhook reserves nothing. No body, or an empty one, reserves a bare address.
+    const text = await c.req.text()
+    const settings = text.trim() ? parseSettings(c, jsonBody(text)) : {}
+    const db = database(c.env.DB)
+    const result = await reserveAddress(db, account, inboxParam(c.req.param('email')))
     if (!result.ok) fail(result.status, result.message)
-    return c.json(addressJson(result.address))
+    const hasSettings = Object.values(settings).some((value) => value !== undefined)
+    return c.json(
+      addressJson(hasSettings ? await saveSettings(db, result.address, settings) : result.address),
+    )
   },
 )
 
-async function updateSettings(c: Context<AppEnv>) {
-  const account = requireAccount(c.get('account'))
-  const email = inboxParam(c.req.param('email') as string)
-  const body: unknown = await c.req.json().catch(() => fail(400, 'Expected a JSON body.'))
+type AddressSettings = Omit<z.output<ReturnType<typeof addressSettingsSchema>>, '_mailsacKey'>
+
+function jsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return fail(400, 'Expected a JSON body.')
+  }
+}
+
+/** The settings body of PUT (and POST) /api/addresses/:email, validated. */
+function parseSettings(c: Context<AppEnv>, body: unknown): AddressSettings {
   const parsed = addressSettingsSchema(c.env.ALLOW_LOCAL_WEBHOOKS === 'true').safeParse(body)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     fail(400, `Invalid ${issue.path.join('.') || 'body'}: ${issue.message}`)
   }
-  const db = database(c.env.DB)
-  const address = await findPrivateAddress(db, email)
-  if (!address) fail(400, 'This address is not reserved: reserve it before configuring it.')
-  if (address.owner !== account.id) fail(401, 'This address is owned by another account.')
   const { _mailsacKey: _, ...settings } = parsed.data
+  return settings
+}
+
+async function saveSettings(db: Database, address: PrivateAddress, settings: AddressSettings) {
   // The signing key is made with the first webhook, so the owner can read it right away.
   const webhookSecret =
     settings.webhook && !address.webhookSecret ? { webhookSecret: newWebhookSecret() } : {}
   const [updated] = await db
     .update(privateAddresses)
     .set({ ...settings, ...webhookSecret, updated: new Date() })
-    .where(eq(privateAddresses.email, email))
+    .where(eq(privateAddresses.email, address.email))
     .returning()
-  return c.json(addressJson(updated))
+  return updated
+}
+
+async function updateSettings(c: Context<AppEnv>) {
+  const account = requireAccount(c.get('account'))
+  const email = inboxParam(c.req.param('email') as string)
+  const settings = parseSettings(c, jsonBody(await c.req.text()))
+  const db = database(c.env.DB)
+  const address = await findPrivateAddress(db, email)
+  if (!address) fail(400, 'This address is not reserved: reserve it before configuring it.')
+  if (address.owner !== account.id) fail(401, 'This address is owned by another account.')
+  return c.json(addressJson(await saveSettings(db, address, settings)))
 }
 
 /** The settings body; validated in updateSettings, whose schema depends on the environment. */
@@ -353,17 +403,32 @@ addressesRoutes.post(
     tag: 'Addresses',
     access: 'account',
     summary: 'Reserve many private addresses',
-    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own.`,
+    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own, but with too few credits for all of them none is reserved (400).`,
     responses: { 200: json(BulkReservation, 'One result per address, in request order') },
+    failures: { 400: 'Not enough private address credits to reserve 3 addresses.' },
   }),
   accountOnly,
   validate('json', bulkBody),
   async (c) => {
     const account = requireAccount(c.get('account'))
     const db = database(c.env.DB)
-    const results = []
+    type Entry = { input: string; email: string | null; refusal: Reservation | null }
+    const entries: Entry[] = []
+    const wanted = new Set<string>()
     for (const input of c.req.valid('json').addresses) {
       const email = normalizeAddress(input)
+      const refusal = email ? await reservationRefusal(db, account, email) : null
+      if (email && !refusal) wanted.add(email)
+      entries.push({ input, email, refusal })
+    }
+    // Issue #16 item 4 (Mailsac's contract): too few credits for every reservable address is a
+    // 400 that reserves none. The credits are taken in one conditional update, so two bulk
+    // requests cannot both pass the check.
+    if (wanted.size && !(await adjustPrivateAddressCredits(db, account.id, -wanted.size))) {
+      fail(400, `Not enough private address credits to reserve ${wanted.size} addresses.`)
+    }
+    const results = []
+    for (const { input, email, refusal } of entries) {
       if (!email) {
         results.push({
           _id: input,
@@ -372,14 +437,19 @@ addressesRoutes.post(
         })
         continue
       }
-      const result = await reserveAddress(db, account, email)
+      // A repeated address was counted once: its second entry finds it owned.
+      const result =
+        refusal ??
+        (wanted.delete(email)
+          ? await reservePaid(db, account, email)
+          : await reservationRefusal(db, account, email))
       results.push(
-        result.ok
+        result?.ok
           ? addressJson(result.address)
           : {
               _id: email,
-              error: result.status === 401 ? 'Unauthorized' : 'Bad Request',
-              message: result.message,
+              error: result?.status === 401 ? 'Unauthorized' : 'Bad Request',
+              message: result?.message ?? 'You already own this address.',
             },
       )
     }

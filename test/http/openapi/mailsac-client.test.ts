@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { createAccount, reserve } from '../../requests'
+import { expectMailsacShape, mailsacClient } from './mailsac-client'
+
+// Issue #16: each operation this round changed, called through the official client and checked
+// against the schema of Mailsac's own openapi.json.
+
+describe('POST /api/addresses/:email through @mailsac/api (issue #16 item 3)', () => {
+  it('reserves the address with the settings of its body', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const response = await client.addresses.createAddress('settings@client.test', {
+      forward: 'me@example.org',
+      enablews: true,
+      webhookSlackToFrom: true,
+      info: 'signup tests',
+    })
+    expect(response.status).toBe(200)
+    expectMailsacShape('POST /addresses/{email}', response.data)
+    expect(response.data).toMatchObject({
+      _id: 'settings@client.test',
+      forward: 'me@example.org',
+      enablews: true,
+      info: 'signup tests',
+    })
+    const read = await client.addresses.getAddress('settings@client.test')
+    expect(read.data).toMatchObject({ forward: 'me@example.org', enablews: true })
+  })
+
+  it('refuses a body the PUT would refuse, and spends no credit on it', async () => {
+    const owner = await createAccount({ privateAddressCredits: 1 })
+    const client = mailsacClient(owner.apiKey)
+    const bad = await client.addresses.createAddress('bad-forward@client.test', {
+      forward: 'not an address',
+    })
+    expect(bad.status).toBe(400)
+    expect((bad.data as unknown as { message: string }).message).toMatch(/forward/)
+    expect((await client.addresses.getAddress('bad-forward@client.test')).data).not.toHaveProperty(
+      'owner',
+    )
+    const good = await client.addresses.createAddress('good@client.test')
+    expect(good.status).toBe(200)
+  })
+})
+
+describe('POST /api/private-addresses-bulk through @mailsac/api (issue #16 item 4)', () => {
+  it('answers 400 and reserves none when the credits do not cover every address', async () => {
+    const owner = await createAccount({ privateAddressCredits: 2 })
+    const client = mailsacClient(owner.apiKey)
+    const emails = ['one@bulk-client.test', 'two@bulk-client.test', 'three@bulk-client.test']
+    const refused = await client.addresses.createAddresses({ addresses: emails })
+    expect(refused.status).toBe(400)
+    expect((refused.data as unknown as { message: string }).message).toMatch(/credits/)
+    expect((await client.addresses.listAddresses()).data).toEqual([])
+    const reserved = await client.addresses.createAddresses({ addresses: emails.slice(0, 2) })
+    expect(reserved.status).toBe(200)
+    expectMailsacShape('POST /private-addresses-bulk', reserved.data)
+    expect((reserved.data as { _id: string }[]).map((a) => a._id)).toEqual(emails.slice(0, 2))
+  })
+
+  it('does not count addresses it cannot reserve anyway', async () => {
+    const owner = await createAccount({ privateAddressCredits: 1 })
+    const other = await createAccount()
+    await reserve('taken@bulk-client.test', other.apiKey)
+    const client = mailsacClient(owner.apiKey)
+    const response = await client.addresses.createAddresses({
+      addresses: ['taken@bulk-client.test', 'mine@bulk-client.test'],
+    })
+    expect(response.status).toBe(200)
+    expect((response.data as { _id: string; owner?: string }[]).map((a) => a.owner)).toEqual([
+      undefined,
+      owner.id,
+    ])
+  })
+})
