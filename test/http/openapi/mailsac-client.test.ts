@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAccount, reserve } from '../../requests'
+import { createAccount, ingest, reserve, simpleMessage } from '../../requests'
 import { expectMailsacShape, mailsacClient } from './mailsac-client'
 
 // Issue #16: each operation this round changed, called through the official client and checked
@@ -71,5 +71,29 @@ describe('POST /api/private-addresses-bulk through @mailsac/api (issue #16 item 
       undefined,
       owner.id,
     ])
+  })
+})
+
+describe('mailstats through @mailsac/api, which sends no dates (issue #16 item 5)', () => {
+  it('answers top addresses, senders and domains and common attachments', async () => {
+    await ingest(simpleMessage({ to: 'stats@client-stats.test' }), ['stats@client-stats.test'])
+    const client = mailsacClient()
+    const addresses = await client.messageStats.listTopPublicAddresses({ limit: 1000 })
+    expect(addresses.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-addresses', addresses.data, { items: true })
+    expect(addresses.data).toContainEqual({ _id: 'stats@client-stats.test', n: 1 })
+    const senders = await client.messageStats.listTopPublicSenders()
+    expect(senders.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-senders', senders.data, { items: true })
+    const domains = await client.messageStats.listTopPublicDomains({ limit: 1000 })
+    expect(domains.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-domains', domains.data, { items: true })
+    expect(domains.data).toContainEqual({ _id: 'client-stats.test', n: 1 })
+    // The client types startDate/endDate as required here; the API does not need them.
+    const attachments = await client.attachments.listPublicAttachments(
+      {} as Parameters<typeof client.attachments.listPublicAttachments>[0],
+    )
+    expect(attachments.status).toBe(200)
+    expectMailsacShape('GET /mailstats/common-attachments', attachments.data)
   })
 })
