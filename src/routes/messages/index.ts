@@ -40,6 +40,12 @@ import {
  */
 export const messagesRoutes = new Hono<AppEnv>()
 
+/** `?limit=&until=` of the starred list; the default limit is the account's messageLimit. */
+const starredQuery = z.object({
+  limit: z.coerce.number().int().min(0).optional(),
+  until: z.coerce.date().optional(),
+})
+
 // First, before `/:email/messages`: see the mount order note in src/app.ts.
 messagesRoutes.get(
   '/starred/messages',
@@ -47,14 +53,19 @@ messagesRoutes.get(
     tag: 'Messages',
     access: 'account',
     summary: 'List starred messages',
-    description: 'Messages the account starred, in any inbox, newest first.',
+    description:
+      "Every message the account starred, in any inbox, newest first. Starred mail counts toward the account's `messageLimit`, which bounds the list; `limit` and `until` page it if wanted.",
     responses: { 200: json(MessageList, 'Starred messages') },
   }),
   accountOnly,
-  validate('query', pageQuery),
+  validate('query', starredQuery),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const rows = await listStarredMessages(database(c.env.DB), account.id, c.req.valid('query'))
+    // Issue #16 item 6: no page size of 20 here: the official client reads one answer as the
+    // whole list, and messageLimit keeps it bounded.
+    const { limit, until } = c.req.valid('query')
+    const page = { until, limit: Math.min(limit ?? account.messageLimit, account.messageLimit) }
+    const rows = await listStarredMessages(database(c.env.DB), account.id, page)
     return c.json(rows.map(messageJson))
   },
 )

@@ -97,3 +97,21 @@ describe('mailstats through @mailsac/api, which sends no dates (issue #16 item 5
     expectMailsacShape('GET /mailstats/common-attachments', attachments.data)
   })
 })
+
+describe('GET /api/addresses/starred/messages through @mailsac/api (issue #16 item 6)', () => {
+  it('lists every starred message, not the first 20', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'starred@client-star.test'
+    const ids: string[] = []
+    for (let i = 0; i < 25; i++) {
+      const [{ _id }] = await ingest(simpleMessage({ to: inbox, subject: `n${i}` }), [inbox])
+      ids.push(_id)
+      expect((await client.messages.toggleMessageStar(inbox, _id)).status).toBe(200)
+    }
+    const starred = await client.messages.listStarredMessages()
+    expect(starred.status).toBe(200)
+    expectMailsacShape('GET /addresses/starred/messages', starred.data)
+    expect(starred.data.map((m) => m._id).sort()).toEqual(ids.sort())
+  })
+})

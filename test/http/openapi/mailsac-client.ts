@@ -25,7 +25,7 @@ export function mailsacClient(apiKey?: string) {
 const theirs = mailsacDocument as unknown as Schema
 
 /**
- * The schema with `null` allowed wherever a type is given. Mailsac's document (OpenAPI 3.0)
+ * The schema with `null` allowed wherever a type is given (and `date` read as `date-time`). Mailsac's document (OpenAPI 3.0)
  * never says `nullable`, yet the seed turns settings off with null and the API answers null
  * for them; mailsac-compat.test.ts lets ours allow null for the same reason.
  */
@@ -34,6 +34,9 @@ function allowNull(schema: unknown): unknown {
   if (!schema || typeof schema !== 'object') return schema
   const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, allowNull(v)]))
   if (typeof out.type === 'string') out.type = [out.type, 'null']
+  // Mailsac's document says `date` for timestamps its own examples (and API) give as ISO
+  // date-times, e.g. EmailMessage.received.
+  if (out.format === 'date') out.format = 'date-time'
   return out
 }
 
