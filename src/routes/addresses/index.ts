@@ -111,6 +111,7 @@ addressesRoutes.get(
     return c.json({
       _id: email,
       enablews: false,
+      enabledws: false,
       forward: null,
       webhook: null,
       webhookSlack: null,

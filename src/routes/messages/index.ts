@@ -16,7 +16,7 @@ import { fail } from '../../http/errors'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { attachmentKey, releaseStorage } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
-import { pageQuery, validate } from '../../http/validation'
+import { downloadHeaders, pageQuery, validate } from '../../http/validation'
 import { describe, file, json, media, pathParam } from '../../http/openapi/describe'
 import { MessageList } from '../../http/openapi/common'
 import { FullMessage, fullMessageJson, Message, messageJson } from '../../mail/message-json'
@@ -194,7 +194,7 @@ messagesRoutes.get(
     access: 'inbox',
     summary: 'Get message headers',
     description:
-      'In the format `messageHeadersFormat` names: grouped JSON, ordered JSON or plain text.',
+      'In the format `messageHeadersFormat` names: grouped JSON, ordered JSON or plain text. `?download=1` makes browsers save it as a file.',
     responses: {
       200: {
         description: 'The headers',
@@ -211,15 +211,22 @@ messagesRoutes.get(
   async (c) => {
     const { message } = await requestedMessage(c)
     const format = c.req.valid('query').messageHeadersFormat
+    const extension = format === 'plain' ? 'txt' : 'json'
+    const download = downloadHeaders(c, `${message.id}-headers.${extension}`)
     if (format === 'json-ordered') {
-      return c.json(message.headers.map(([name, value]) => ({ name, value })))
+      return c.json(
+        message.headers.map(([name, value]) => ({ name, value })),
+        200,
+        download,
+      )
     }
     if (format === 'plain') {
-      return c.text(message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n')
+      const text = message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n'
+      return c.text(text, 200, download)
     }
     const grouped: Record<string, string[]> = {}
     for (const [name, value] of message.headers) (grouped[name] ??= []).push(value)
-    return c.json(grouped)
+    return c.json(grouped, 200, download)
   },
 )
 
@@ -361,6 +368,7 @@ messagesRoutes.put(
     const value = c.req.param('readBoolean')
     if (value !== 'true' && value !== 'false') fail(400, 'Invalid readBoolean: true or false.')
     await updateMessage(db, access.inbox, message.id, { read: value === 'true' })
-    return c.json({ _id: message.id, read: value === 'true' })
+    // `folder`: Mailsac's OpenAPI document names the read state so (issue #16 item 7).
+    return c.json({ _id: message.id, read: value === 'true', folder: value === 'true' })
   },
 )

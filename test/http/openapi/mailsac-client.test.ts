@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAccount, ingest, reserve, simpleMessage } from '../../requests'
+import { ADMIN, call, createAccount, ingest, reserve, simpleMessage } from '../../requests'
 import { expectMailsacShape, mailsacClient } from './mailsac-client'
 
 // Issue #16: each operation this round changed, called through the official client and checked
@@ -113,5 +113,87 @@ describe('GET /api/addresses/starred/messages through @mailsac/api (issue #16 it
     expect(starred.status).toBe(200)
     expectMailsacShape('GET /addresses/starred/messages', starred.data)
     expect(starred.data.map((m) => m._id).sort()).toEqual(ids.sort())
+  })
+})
+
+describe('shapes the official client expects (issue #16 item 7)', () => {
+  it('answers enabledws beside enablews on address objects', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const created = await client.addresses.createAddress('ws@client-shape.test', { enablews: true })
+    expect(created.data).toMatchObject({ enablews: true, enabledws: true })
+    const listed = await client.addresses.listAddresses()
+    expectMailsacShape('GET /addresses', listed.data)
+    expect(listed.data[0]).toMatchObject({ enablews: true, enabledws: true, implicit: false })
+    const unreserved = await client.addresses.getAddress('nobody@client-shape.test')
+    expectMailsacShape('GET /addresses/{email}', unreserved.data)
+    expect(unreserved.data).toMatchObject({ enablews: false, enabledws: false })
+  })
+
+  it('answers folder in the read status, and ?download=1 saves the headers', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'read@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id }] = await ingest(simpleMessage({ to: inbox }), [inbox])
+    const read = await client.messages.setMessageReadStatus(inbox, _id, true)
+    expect(read.status).toBe(200)
+    expectMailsacShape('PUT /addresses/{email}/messages/{messageId}/read/{readBoolean}', read.data)
+    expect(read.data).toMatchObject({ _id, folder: true })
+    const saved = await client.messages.getHeaders(inbox, _id, { download: 1 })
+    expect(saved.status).toBe(200)
+    expect(saved.headers['content-disposition']).toBe(`attachment; filename="${_id}-headers.json"`)
+    expectMailsacShape('GET /addresses/{email}/messages/{messageId}/headers', saved.data)
+    const shown = await client.messages.getHeaders(inbox, _id)
+    expect(shown.headers['content-disposition']).toBeUndefined()
+  })
+
+  it('filters by andRead and searches without a query', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'filter@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id: readId }] = await ingest(simpleMessage({ to: inbox, subject: 'one' }), [inbox])
+    const [{ _id: unreadId }] = await ingest(simpleMessage({ to: inbox, subject: 'two' }), [inbox])
+    await client.messages.setMessageReadStatus(inbox, readId, true)
+    const unread = await client.messages.filterInboxMessages({ andRead: false })
+    expect(unread.status).toBe(200)
+    expect(unread.data.messages?.map((m) => (m as { _id?: string })._id)).toEqual([unreadId])
+    const wasRead = await client.messages.filterInboxMessages({ andRead: true })
+    expect(wasRead.data.messages?.map((m) => (m as { _id?: string })._id)).toEqual([readId])
+    const everything = await client.messages.searchInboxMessages()
+    expect(everything.status).toBe(200)
+    expect(everything.data.messages?.map((m) => (m as { _id?: string })._id).sort()).toEqual(
+      [readId, unreadId].sort(),
+    )
+  })
+
+  it('answers catchAllAddress on a domain, and the account fields that mean something here', async () => {
+    const owner = await createAccount()
+    await call('/internal/admin/domains', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ domain: 'client-shape-owned.test', account: owner.id }),
+    })
+    const client = mailsacClient(owner.apiKey)
+    const domain = await client.domains.getDomain('client-shape-owned.test')
+    expect(domain.status).toBe(200)
+    expectMailsacShape('GET /domains/{domain}', domain.data)
+    expect(domain.data).toMatchObject({
+      catchAllAddress: { _id: '*@client-shape-owned.test', implicit: true, owner: owner.id },
+    })
+    const domains = await client.domains.listDomains()
+    expectMailsacShape('GET /domains', domains.data)
+    const inbox = 'labels@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id }] = await ingest(simpleMessage({ to: inbox }), [inbox])
+    await client.messages.addMessageLabel(inbox, _id, 'work')
+    const me = await client.account.user()
+    expect(me.status).toBe(200)
+    expectMailsacShape('GET /me', me.data)
+    expect(me.data).toMatchObject({ labels: ['work'], apiAccess: 1 })
+    const stats = await client.account.accountStats()
+    expect(stats.status).toBe(200)
+    expectMailsacShape('GET /me/stats', stats.data)
   })
 })

@@ -2,7 +2,7 @@ import mailsacDocument from '@mailsac/api/openapi.json'
 import { Mailsac } from '@mailsac/api'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
-import { inlineRefs, validatorFor, type Schema } from './document'
+import { inlineRefs, resolveRef, validatorFor, type Schema } from './document'
 
 /**
  * The official client (@mailsac/api, axios inside) pointed at the Worker under test: axios's
@@ -50,9 +50,8 @@ export function expectMailsacShape(
   { status = 200, items = false }: { status?: number; items?: boolean } = {},
 ) {
   const [method, path] = operation.split(' ')
-  const schema =
-    theirs.paths[path]?.[method.toLowerCase()]?.responses?.[status]?.content?.['application/json']
-      ?.schema
+  const response = theirs.paths[path]?.[method.toLowerCase()]?.responses?.[status]
+  const schema = response && resolveRef(theirs, response).content?.['application/json']?.schema
   if (!schema) throw new Error(`${operation} has no ${status} JSON schema in Mailsac's document`)
   const validator = validatorFor(theirs, allowNull(inlineRefs(theirs, schema)) as Schema)
   // `items`: where Mailsac documents one object but the API answers a list of them
