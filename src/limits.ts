@@ -34,6 +34,12 @@ export const DEFAULT_STATS_LIMIT = 20
 /** Largest page of the mailstats lists, as in Mailsac's docs. */
 export const MAX_STATS_LIMIT = 1000
 
+/**
+ * The window of a mailstats list called without startDate/endDate (the official client sends
+ * none): longer than the default public retention (96 h), so it covers all public mail kept.
+ */
+export const MAILSTATS_DEFAULT_WINDOW_DAYS = 7
+
 /** Public mail is deleted after this many hours unless `PUBLIC_RETENTION_HOURS` says otherwise. */
 export const DEFAULT_PUBLIC_RETENTION_HOURS = 96
 

@@ -1,4 +1,4 @@
-import type { ValidationTargets } from 'hono'
+import type { Context, ValidationTargets } from 'hono'
 import { validator } from 'hono-openapi'
 import { z, type ZodType } from 'zod'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../limits'
@@ -33,3 +33,10 @@ export const pageQuery = z.object({
 
 /** `?download=1` on the content routes. */
 export const downloadQuery = z.object({ download: z.string().optional() })
+
+/** `?download=1` makes browsers save the file instead of showing it (seed). */
+export function downloadHeaders(c: Context, filename: string): Record<string, string> {
+  return c.req.query('download') === '1'
+    ? { 'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"` }
+    : {}
+}

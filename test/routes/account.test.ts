@@ -130,13 +130,7 @@ describe('POST /api/private-addresses-bulk', () => {
       method: 'POST',
       headers: { ...owner.headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        addresses: [
-          'one@bulk.test',
-          'taken@bulk.test',
-          'bad address',
-          'two@bulk.test',
-          'three@bulk.test',
-        ],
+        addresses: ['one@bulk.test', 'taken@bulk.test', 'bad address', 'two@bulk.test', 'one@bulk.test'],
       }),
     })
     expect(
@@ -149,9 +143,23 @@ describe('POST /api/private-addresses-bulk', () => {
       ['taken@bulk.test', 'Unauthorized'],
       ['bad address', 'Bad Request'],
       ['two@bulk.test', owner.id],
-      ['three@bulk.test', 'Bad Request'],
+      ['one@bulk.test', 'Bad Request'],
     ])
-    expect(results[4].message).toMatch(/credits/)
+    expect(results[4].message).toMatch(/already own/)
+  })
+
+  it('answers 400 and reserves none with too few credits (issue #16 item 4)', async () => {
+    const owner = await createAccount({ privateAddressCredits: 2 })
+    const response = await call('/api/private-addresses-bulk', {
+      method: 'POST',
+      headers: { ...owner.headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ addresses: ['a@bulk-short.test', 'b@bulk-short.test', 'c@bulk-short.test'] }),
+    })
+    expect(response.status).toBe(400)
+    expect(await json('/api/addresses', { headers: owner.headers })).toEqual([])
+    // The credits are untouched: two single reservations still succeed.
+    await reserve('a@bulk-short.test', owner.apiKey)
+    await reserve('b@bulk-short.test', owner.apiKey)
   })
 })
 

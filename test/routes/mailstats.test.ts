@@ -36,6 +36,7 @@ async function privateInboxes() {
   return owner
 }
 
+const DAY = 24 * 60 * 60 * 1000
 const MARCH_10 = 'startDate=2026-03-10&endDate=2026-03-11T00:00:00.000Z'
 const APRIL_1 = 'startDate=2026-04-01T00:00:00Z&endDate=2026-04-02T00:00:00Z'
 
@@ -108,14 +109,7 @@ describe('GET /api/mailstats/top-addresses', () => {
     ])
   })
 
-  it('answers 400 naming the field for a missing or bad date, limit or skip', async () => {
-    const missing = await json('/api/mailstats/top-addresses?endDate=2026-03-11', {}, 400)
-    expect(missing).toMatchObject({
-      error: 'Bad Request',
-      message: expect.stringContaining('startDate'),
-    })
-    const noEnd = await json('/api/mailstats/top-addresses?startDate=2026-03-11', {}, 400)
-    expect(noEnd.message).toMatch(/endDate/)
+  it('answers 400 naming the field for a bad date, limit or skip', async () => {
     const bad = await json(
       '/api/mailstats/top-addresses?startDate=soon&endDate=2026-03-11',
       {},
@@ -179,9 +173,17 @@ describe('GET /api/mailstats/common-attachments', () => {
     ])
   })
 
-  it('requires startDate and endDate', async () => {
-    const body = await json('/api/mailstats/common-attachments', {}, 400)
-    expect(body.message).toMatch(/startDate/)
+  it('defaults to the last 7 days without startDate/endDate (issue #16 item 5)', async () => {
+    const file = textFile('window.txt', `recent ${crypto.randomUUID()}`)
+    const old = textFile('old.txt', `old ${crypto.randomUUID()}`)
+    await deliver('files@window.test', new Date(Date.now() - DAY).toISOString(), { files: [file] })
+    await deliver('files@window.test', new Date(Date.now() - 8 * DAY).toISOString(), {
+      files: [old],
+    })
+    const tallies = await json<{ _id: string }[]>('/api/mailstats/common-attachments?limit=1000')
+    const sums = tallies.map((t) => t._id)
+    expect(sums).toContain(await md5(file.bytes))
+    expect(sums).not.toContain(await md5(old.bytes))
   })
 })
 
@@ -342,5 +344,28 @@ describe('GET /api/mailstats/blacklist', () => {
     const absent = await json('/api/mailstats/blacklist/ham.example', {}, 404)
     expect(absent).toMatchObject({ error: 'Not Found' })
     await json('/api/mailstats/blacklist/not a domain', {}, 400)
+  })
+})
+
+describe('mailstats lists without startDate/endDate (issue #16 item 5)', () => {
+  it('counts the last 7 days; an endDate alone counts the 7 days before it', async () => {
+    const now = Date.now()
+    await deliver('recent@window.test', new Date(now - DAY).toISOString())
+    await deliver('stale@window.test', new Date(now - 8 * DAY).toISOString())
+    for (const stat of ['top-addresses', 'top-senders', 'top-domains']) {
+      const body = await call(`/api/mailstats/${stat}?limit=1000`)
+      expect(body.status, stat).toBe(200)
+    }
+    const inboxes = (await json<{ _id: string }[]>('/api/mailstats/top-addresses?limit=1000')).map(
+      (t) => t._id,
+    )
+    expect(inboxes).toContain('recent@window.test')
+    expect(inboxes).not.toContain('stale@window.test')
+    const before = new Date(now - 7 * DAY).toISOString()
+    const earlier = (
+      await json<{ _id: string }[]>(`/api/mailstats/top-addresses?limit=1000&endDate=${before}`)
+    ).map((t) => t._id)
+    expect(earlier).toContain('stale@window.test')
+    expect(earlier).not.toContain('recent@window.test')
   })
 })

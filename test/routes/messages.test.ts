@@ -196,6 +196,7 @@ describe('labels, folder and read', () => {
     expect(await json(`${path}/read/true`, { method: 'PUT' })).toEqual({
       _id: stored._id,
       read: true,
+      folder: true,
     })
     await json(`${path}/read/maybe`, { method: 'PUT' }, 400)
     expect(await json(path)).toMatchObject({

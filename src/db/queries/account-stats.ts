@@ -126,3 +126,16 @@ export async function deleteOldestOwnedMessages(db: Database, accountId: string,
   }
   return deleted
 }
+
+/**
+ * The labels on the account's mail, sorted (Mailsac's `CurrentUserInfo.labels`). Labels exist
+ * only on messages here, so these are the ones in use; the scan is bounded by messageLimit.
+ */
+export async function accountLabels(db: Database, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ label: sql<string>`label.value` })
+    .from(sql`${messages}, json_each(${messages.labels}) as label`)
+    .where(accountMail(accountId))
+    .orderBy(sql`label.value`)
+  return rows.map((row) => row.label)
+}

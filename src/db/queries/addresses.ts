@@ -133,3 +133,17 @@ export function findPrivateAddresses(db: Database, emails: string[]): Promise<Pr
   if (emails.length === 0) return Promise.resolve([])
   return db.select().from(privateAddresses).where(inArray(privateAddresses.email, emails))
 }
+
+/** Writes an address's settings; returns the updated row. */
+export async function updateAddressSettings(
+  db: Database,
+  email: string,
+  settings: Partial<Omit<PrivateAddress, 'email' | 'owner' | 'domain' | 'created'>>,
+): Promise<PrivateAddress> {
+  const [updated] = await db
+    .update(privateAddresses)
+    .set({ ...settings, updated: new Date() })
+    .where(eq(privateAddresses.email, email))
+    .returning()
+  return updated
+}

@@ -39,11 +39,12 @@ export async function accountInbox(
   return { rows, unread: unread[0]?.count ?? 0 }
 }
 
-export type SearchTerms = { subject?: string; from?: string; to?: string }
+export type SearchTerms = { subject?: string; from?: string; to?: string; read?: boolean }
 
 /**
  * The account's messages matching search terms: all of them (`mode: 'and'`, inbox-filter) or
- * any of them (`mode: 'or'`, inbox-search). At most MAX_SEARCH_RESULTS, newest first.
+ * any of them (`mode: 'or'`, inbox-search; no terms at all matches every message). At most
+ * MAX_SEARCH_RESULTS, newest first.
  */
 export async function searchAccountMessages(
   db: Database,
@@ -55,6 +56,7 @@ export async function searchAccountMessages(
     terms.subject ? contains(sql`${messages.subject}`, terms.subject) : undefined,
     terms.from ? addressContains(messages.from, terms.from) : undefined,
     terms.to ? addressContains(messages.to, terms.to) : undefined,
+    terms.read === undefined ? undefined : eq(messages.read, terms.read),
   ].filter((condition): condition is SQL => condition !== undefined)
   return db
     .select()

@@ -34,6 +34,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   andSubjectIncludes: 'invoice',
   andFrom: 'billing@example.org',
   andTo: 'jeff@example.com',
+  andRead: 'false',
   addresses: 'jeff@example.com',
   key: 'k'.repeat(64),
   _id: 'alice',

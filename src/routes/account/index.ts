@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { openWebSession, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
-import { accountStats } from '../../db/queries/account-stats'
+import { accountLabels, accountStats } from '../../db/queries/account-stats'
 import { rotateApiKey } from '../../db/queries/accounts'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
@@ -21,10 +21,12 @@ accountRoutes.get(
       'The account of the key or session; `null` (with 200) when there is none or the key is unknown, as the seed documents.',
     responses: { 200: json(Me, 'The account, or null') },
   }),
-  (c) => {
+  async (c) => {
     const account = c.get('account')
     // Seed: "When API key is invalid / user is not authenticated: null", with a 200.
     if (!account) return c.json(null)
+    // Of Mailsac's CurrentUserInfo, `labels` and `apiAccess` mean something here; the rest
+    // (billing, plans, UI settings) do not (test/http/openapi/mailsac-compat.test.ts).
     return c.json({
       _id: account.id,
       email: account.email,
@@ -33,6 +35,9 @@ accountRoutes.get(
       catchAll: account.catchAll,
       privateAddressCredits: account.privateAddressCredits,
       recents: account.recents,
+      labels: await accountLabels(database(c.env.DB), account.id),
+      // Every account may use the API: the key is the account.
+      apiAccess: 1,
       noAds: 1,
     })
   },

@@ -29,6 +29,8 @@ export const Me = z
     catchAll: z.number().int(),
     privateAddressCredits: z.number().int(),
     recents: z.array(z.string()).meta({ description: 'Inboxes it listed lately, newest first' }),
+    labels: z.array(z.string()).meta({ description: 'The labels on its mail, sorted' }),
+    apiAccess: z.literal(1).meta({ description: 'Every account may use the API' }),
     noAds: z.literal(1),
   })
   .nullable()
@@ -43,6 +45,8 @@ export const Me = z
       catchAll: 0,
       privateAddressCredits: 4,
       recents: [EXAMPLE_INBOX],
+      labels: ['work'],
+      apiAccess: 1,
       noAds: 1,
     },
   })

@@ -1,30 +1,37 @@
 import { and, eq } from 'drizzle-orm'
-import { findInboxOwner } from '../../mail/privacy'
-import { receivesFor } from '../../mail/accepted-domains'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
-import { accountOnly, requireAccount } from '../../http/auth'
-import { database, type Database } from '../../db/client'
-import { adjustPrivateAddressCredits, type Account } from '../../db/queries/accounts'
+import { database } from '../../db/client'
+import { adjustPrivateAddressCredits } from '../../db/queries/accounts'
 import {
   deletePrivateAddress,
   findPrivateAddress,
-  insertPrivateAddress,
   listPrivateAddresses,
-  type PrivateAddress,
 } from '../../db/queries/addresses'
 import { listAddressDeliveries } from '../../db/queries/deliveries'
 import { deleteAllInboxMessages } from '../../db/queries/messages'
 import { privateAddresses } from '../../db/schema'
-import { fail } from '../../http/errors'
-import { domainOf, normalizeAddress } from '../../lib/address'
-import { inboxParam } from '../../http/inbox-access'
-import { releaseStorage } from '../../mail/inbound/storage'
-import { newWebhookSecret } from '../../mail/fanout/webhook-signature'
 import type { AppEnv } from '../../env'
-import { pageQuery, validate } from '../../http/validation'
+import { accountOnly, requireAccount } from '../../http/auth'
+import { fail } from '../../http/errors'
+import { inboxParam } from '../../http/inbox-access'
 import { describe, json } from '../../http/openapi/describe'
+import { pageQuery, validate } from '../../http/validation'
+import { domainOf, normalizeAddress } from '../../lib/address'
+import { newWebhookSecret } from '../../mail/fanout/webhook-signature'
+import { releaseStorage } from '../../mail/inbound/storage'
+import { findInboxOwner } from '../../mail/privacy'
 import { addressJson, deliveryJson } from './json'
+import {
+  jsonBody,
+  outsideService,
+  parseSettings,
+  Reservation,
+  reservationRefusal,
+  reserveAddress,
+  reservePaid,
+  saveSettings,
+} from './reservations'
 import {
   Address,
   AddressAvailability,
@@ -111,6 +118,7 @@ addressesRoutes.get(
     return c.json({
       _id: email,
       enablews: false,
+      enabledws: false,
       forward: null,
       webhook: null,
       webhookSlack: null,
@@ -119,51 +127,24 @@ addressesRoutes.get(
   },
 )
 
-type Reservation =
-  { ok: true; address: PrivateAddress } | { ok: false; status: 400 | 401 | 409; message: string }
-
-/** Reserves one address for an account, spending a credit (given back if it fails). */
-async function reserveAddress(env: Env, account: Account, email: string): Promise<Reservation> {
-  const db = database(env.DB)
-  const refusal = async (): Promise<Reservation | null> => {
-    // Mail for it would be refused at the door: a reservation there could never receive.
-    if (!receivesFor(email, env.ACCEPTED_DOMAINS)) {
-      return { ok: false, status: 400, message: `This service does not receive mail for ${email}.` }
-    }
-    const owner = await findInboxOwner(db, email)
-    const reserved = await findPrivateAddress(db, email)
-    if (reserved?.owner === account.id)
-      return { ok: false, status: 400, message: 'You already own this address.' }
-    if (owner && owner !== account.id) {
-      return { ok: false, status: 401, message: 'This address is owned by another account.' }
-    }
-    return null
-  }
-  const refused = await refusal()
-  if (refused) return refused
-  if (!(await adjustPrivateAddressCredits(db, account.id, -1))) {
-    return {
-      ok: false,
-      status: 400,
-      message: 'No private address credits left: release an address or add credits.',
-    }
-  }
-  const address = await insertPrivateAddress(db, email, account.id)
-  if (address) return { ok: true, address }
-  // Lost a race with another reservation: give the credit back and say who won.
-  await adjustPrivateAddressCredits(db, account.id, 1)
-  return (
-    (await refusal()) ?? { ok: false, status: 409, message: 'Reserved concurrently; try again.' }
-  )
-}
-
 addressesRoutes.post(
   '/addresses/:email',
   describe({
     tag: 'Addresses',
     access: 'account',
     summary: 'Reserve a private address',
-    description: "Spends one private address credit. Mail to it is then the account's only.",
+    description:
+      "Spends one private address credit. Mail to it is then the account's only. An optional body sets its settings as PUT does (validated before the credit is spent).",
+    requestBody: {
+      required: false,
+      description: 'Optional: the settings of PUT /api/addresses/{email}.',
+      content: {
+        'application/json': {
+          schema: resolver(addressSettingsSchema(false)),
+          example: { forward: 'me@example.org', info: 'signup tests' },
+        },
+      },
+    },
     responses: { 200: json(Address, 'The reserved address') },
     failures: {
       400: 'No private address credits left: release an address or add credits.',
@@ -173,35 +154,32 @@ addressesRoutes.post(
   }),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const result = await reserveAddress(c.env, account, inboxParam(c.req.param('email')))
+    // Issue #16 item 3: the body (the PUT's settings) is validated before a credit is spent,
+    // so a bad webhook reserves nothing. No body, or an empty one, reserves a bare address.
+    const text = await c.req.text()
+    const settings = text.trim() ? parseSettings(c, jsonBody(text)) : {}
+    const db = database(c.env.DB)
+    const email = inboxParam(c.req.param('email'))
+    const outside = outsideService(c.env, email)
+    if (outside) fail(outside.status, outside.message)
+    const result = await reserveAddress(db, account, email)
     if (!result.ok) fail(result.status, result.message)
-    return c.json(addressJson(result.address))
+    const hasSettings = Object.values(settings).some((value) => value !== undefined)
+    return c.json(
+      addressJson(hasSettings ? await saveSettings(db, result.address, settings) : result.address),
+    )
   },
 )
 
 async function updateSettings(c: Context<AppEnv>) {
   const account = requireAccount(c.get('account'))
   const email = inboxParam(c.req.param('email') as string)
-  const body: unknown = await c.req.json().catch(() => fail(400, 'Expected a JSON body.'))
-  const parsed = addressSettingsSchema(c.env.ALLOW_LOCAL_WEBHOOKS === 'true').safeParse(body)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    fail(400, `Invalid ${issue.path.join('.') || 'body'}: ${issue.message}`)
-  }
+  const settings = parseSettings(c, jsonBody(await c.req.text()))
   const db = database(c.env.DB)
   const address = await findPrivateAddress(db, email)
   if (!address) fail(400, 'This address is not reserved: reserve it before configuring it.')
   if (address.owner !== account.id) fail(401, 'This address is owned by another account.')
-  const { _mailsacKey: _, ...settings } = parsed.data
-  // The signing key is made with the first webhook, so the owner can read it right away.
-  const webhookSecret =
-    settings.webhook && !address.webhookSecret ? { webhookSecret: newWebhookSecret() } : {}
-  const [updated] = await db
-    .update(privateAddresses)
-    .set({ ...settings, ...webhookSecret, updated: new Date() })
-    .where(eq(privateAddresses.email, email))
-    .returning()
-  return c.json(addressJson(updated))
+  return c.json(addressJson(await saveSettings(db, address, settings)))
 }
 
 /** The settings body; validated in updateSettings, whose schema depends on the environment. */
@@ -355,17 +333,34 @@ addressesRoutes.post(
     tag: 'Addresses',
     access: 'account',
     summary: 'Reserve many private addresses',
-    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own.`,
+    description: `Up to ${MAX_BULK_ADDRESSES} addresses; each is reserved or refused on its own, but with too few credits for all of them none is reserved (400).`,
     responses: { 200: json(BulkReservation, 'One result per address, in request order') },
+    failures: { 400: 'Not enough private address credits to reserve 3 addresses.' },
   }),
   accountOnly,
   validate('json', bulkBody),
   async (c) => {
     const account = requireAccount(c.get('account'))
     const db = database(c.env.DB)
-    const results = []
+    type Entry = { input: string; email: string | null; refusal: Reservation | null }
+    const entries: Entry[] = []
+    const wanted = new Set<string>()
     for (const input of c.req.valid('json').addresses) {
       const email = normalizeAddress(input)
+      const refusal = email
+        ? (outsideService(c.env, email) ?? (await reservationRefusal(db, account, email)))
+        : null
+      if (email && !refusal) wanted.add(email)
+      entries.push({ input, email, refusal })
+    }
+    // Issue #16 item 4 (Mailsac's contract): too few credits for every reservable address is a
+    // 400 that reserves none. The credits are taken in one conditional update, so two bulk
+    // requests cannot both pass the check.
+    if (wanted.size && !(await adjustPrivateAddressCredits(db, account.id, -wanted.size))) {
+      fail(400, `Not enough private address credits to reserve ${wanted.size} addresses.`)
+    }
+    const results = []
+    for (const { input, email, refusal } of entries) {
       if (!email) {
         results.push({
           _id: input,
@@ -374,14 +369,19 @@ addressesRoutes.post(
         })
         continue
       }
-      const result = await reserveAddress(c.env, account, email)
+      // A repeated address was counted once: its second entry finds it owned.
+      const result =
+        refusal ??
+        (wanted.delete(email)
+          ? await reservePaid(db, account, email)
+          : await reservationRefusal(db, account, email))
       results.push(
-        result.ok
+        result?.ok
           ? addressJson(result.address)
           : {
               _id: email,
-              error: result.status === 401 ? 'Unauthorized' : 'Bad Request',
-              message: result.message,
+              error: result?.status === 401 ? 'Unauthorized' : 'Bad Request',
+              message: result?.message ?? 'You already own this address.',
             },
       )
     }

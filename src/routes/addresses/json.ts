@@ -9,11 +9,17 @@ export function addressJson(address: PrivateAddress) {
     created: address.created.toISOString(),
     updated: address.updated.toISOString(),
     enablews: address.enablews,
+    // Mailsac's OpenAPI document spells it so; the seed and the API say enablews. Both are sent.
+    enabledws: address.enablews,
     forward: address.forward,
     webhook: address.webhook,
     webhookSlack: address.webhookSlack,
     webhookSlackToFrom: address.webhookSlackToFrom,
     encryptedInbox: address.encryptedInbox,
+    // Reserved on its own, so never implicit nor a catch-all (those are the unreserved
+    // addresses of an owned domain, GET /api/addresses/:email).
+    implicit: false,
+    catchAll: null,
     info: address.info,
     // The key signing this address's webhook requests (docs/realtime.md). This object only
     // ever goes to the address's owner.

@@ -65,11 +65,14 @@ const addressExample = {
   created: EXAMPLE_DATE,
   updated: EXAMPLE_DATE,
   enablews: false,
+  enabledws: false,
   forward: null,
   webhook: 'https://hooks.example.net/mail',
   webhookSlack: null,
   webhookSlackToFrom: false,
   encryptedInbox: 'inbox-0f1e2d3c4b5a69788796a5b4c3d2e1f0@example.com',
+  implicit: false,
+  catchAll: null,
   info: null,
   webhookSecret: 'whsec_0123456789abcdef',
 }
@@ -82,11 +85,16 @@ export const Address = z
     created: isoDate('When it was reserved'),
     updated: isoDate('When its settings last changed'),
     enablews: z.boolean().meta({ description: 'Publish its mail to websocket subscribers' }),
+    enabledws: z
+      .boolean()
+      .meta({ description: "`enablews` again, as Mailsac's OpenAPI document spells it" }),
     forward: z.string().nullable().meta({ description: 'Forward its mail to this address' }),
     webhook: z.string().nullable().meta({ description: 'POST its mail to this URL' }),
     webhookSlack: z.string().nullable().meta({ description: 'Slack incoming-webhook URL' }),
     webhookSlackToFrom: z.boolean(),
     encryptedInbox: z.string().meta({ description: 'An alias delivering to this inbox' }),
+    implicit: z.literal(false).meta({ description: 'Reserved on its own, not via a domain' }),
+    catchAll: z.string().nullable().meta({ description: 'Always null: not a catch-all address' }),
     info: z.string().nullable(),
     webhookSecret: z
       .string()
@@ -102,6 +110,7 @@ export const UnreservedAddress = z
   .object({
     _id: z.string(),
     enablews: z.literal(false),
+    enabledws: z.literal(false),
     forward: z.null(),
     webhook: z.null(),
     webhookSlack: z.null(),
@@ -115,6 +124,7 @@ export const UnreservedAddress = z
     example: {
       _id: 'anyone@example.com',
       enablews: false,
+      enabledws: false,
       forward: null,
       webhook: null,
       webhookSlack: null,

@@ -5,19 +5,12 @@ import { standaloneHtml } from '../../mail/display'
 import { requestedMessage } from '../../http/inbox-access'
 import { readContent, readRaw } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
-import { downloadQuery, validate } from '../../http/validation'
+import { downloadHeaders, downloadQuery, validate } from '../../http/validation'
 import { describe, json, media } from '../../http/openapi/describe'
 import { HeadersObject, headersObject } from '../../mail/message-json'
 
 /** The seed's per-representation routes: `/api/{headers,body,dirty,text,raw}/:email/:messageId`. */
 export const contentRoutes = new Hono<AppEnv>()
-
-/** `?download=1` makes browsers save the file instead of showing it (seed). */
-function downloadHeaders(c: Context<AppEnv>, filename: string): Record<string, string> {
-  return c.req.query('download') === '1'
-    ? { 'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"` }
-    : {}
-}
 
 contentRoutes.get(
   '/headers/:email/:messageId',

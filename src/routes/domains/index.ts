@@ -15,7 +15,7 @@ import { pageQuery, validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
 import { MessageList } from '../../http/openapi/common'
 import { messageJson } from '../../mail/message-json'
-import { domainJson } from './json'
+import { catchAllAddressJson, domainJson } from './json'
 import { DomainDetail, DomainList } from './schema'
 
 /** Custom domains owned by the account: `/api/domains`. Mail at them is private to it. */
@@ -60,6 +60,7 @@ domainsRoutes.get(
     return c.json({
       domain: domainJson(domain),
       totalMessages: await countDomainMessages(db, domain.domain, domain.owner),
+      catchAllAddress: catchAllAddressJson(domain),
     })
   },
 )

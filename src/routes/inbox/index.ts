@@ -44,6 +44,7 @@ const filterQuery = z.object({
   andSubjectIncludes: z.string().min(1).optional(),
   andFrom: z.string().min(1).optional(),
   andTo: z.string().min(1).optional(),
+  andRead: z.enum(['true', 'false']).optional(),
 })
 
 inboxRoutes.get(
@@ -52,22 +53,24 @@ inboxRoutes.get(
     tag: 'Inbox',
     access: 'account',
     summary: 'Filter owned mail',
-    description: 'Messages matching every given filter (subject contains, from, to).',
+    description:
+      'Messages matching every given filter (subject contains, from, to, read or unread).',
     responses: { 200: json(InboxFilter, 'Matching messages') },
-    failures: { 400: 'Give at least one of andSubjectIncludes, andFrom, andTo.' },
+    failures: { 400: 'Give at least one of andSubjectIncludes, andFrom, andTo, andRead.' },
   }),
   accountOnly,
   validate('query', filterQuery),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const { andSubjectIncludes, andFrom, andTo } = c.req.valid('query')
-    if (!andSubjectIncludes && !andFrom && !andTo) {
-      fail(400, 'Give at least one of andSubjectIncludes, andFrom, andTo.')
+    const { andSubjectIncludes, andFrom, andTo, andRead } = c.req.valid('query')
+    if (!andSubjectIncludes && !andFrom && !andTo && !andRead) {
+      fail(400, 'Give at least one of andSubjectIncludes, andFrom, andTo, andRead.')
     }
+    const read = andRead === undefined ? undefined : andRead === 'true'
     const rows = await searchAccountMessages(
       database(c.env.DB),
       account.id,
-      { subject: andSubjectIncludes, from: andFrom, to: andTo },
+      { subject: andSubjectIncludes, from: andFrom, to: andTo, read },
       'and',
     )
     return c.json({ messages: rows.map(messageJson) })
@@ -80,20 +83,18 @@ inboxRoutes.get(
     tag: 'Inbox',
     access: 'account',
     summary: 'Search owned mail',
-    description: 'Messages whose subject, sender or recipient contains the query.',
+    description:
+      "Messages whose subject, sender or recipient contains the query; without one, the account's latest messages.",
     responses: { 200: json(InboxSearch, 'Matching messages') },
   }),
   accountOnly,
-  validate('query', z.object({ query: z.string().min(1) })),
+  validate('query', z.object({ query: z.string().optional() })),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const { query } = c.req.valid('query')
-    const rows = await searchAccountMessages(
-      database(c.env.DB),
-      account.id,
-      { subject: query, from: query, to: query },
-      'or',
-    )
+    // Optional, as in Mailsac's document (issue #16 item 7): no query matches every message.
+    const query = c.req.valid('query').query ?? ''
+    const terms = query ? { subject: query, from: query, to: query } : {}
+    const rows = await searchAccountMessages(database(c.env.DB), account.id, terms, 'or')
     return c.json({ query, messages: rows.map(messageJson) })
   },
 )

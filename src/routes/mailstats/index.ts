@@ -12,7 +12,7 @@ import {
   topSenders,
 } from '../../db/queries/mailstats'
 import { fail } from '../../http/errors'
-import { DEFAULT_STATS_LIMIT, MAX_STATS_LIMIT } from '../../limits'
+import { DEFAULT_STATS_LIMIT, MAILSTATS_DEFAULT_WINDOW_DAYS, MAX_STATS_LIMIT } from '../../limits'
 import { normalizeDenylistEntry } from '../../mail/inbound/denylist'
 import { attachmentKey } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
@@ -28,10 +28,7 @@ import { AttachmentCount, Blacklist, BlacklistCheck, TallyList } from './schema'
  */
 export const mailstatsRoutes = new Hono<AppEnv>()
 
-const date = z
-  .string({ error: 'required (a date, ISO 8601)' })
-  .pipe(z.coerce.date({ error: 'not a date (ISO 8601 expected)' }))
-
+const date = z.string().pipe(z.coerce.date({ error: 'not a date (ISO 8601 expected)' }))
 const page = {
   limit: z.coerce.number().int().min(0).max(MAX_STATS_LIMIT).default(DEFAULT_STATS_LIMIT),
   skip: z.coerce.number().int().min(0).default(0),
@@ -39,12 +36,26 @@ const page = {
 
 const pageQuery = z.object(page)
 
+const WINDOW_MS = MAILSTATS_DEFAULT_WINDOW_DAYS * 24 * 60 * 60 * 1000
+
+/**
+ * `startDate`/`endDate`, half-open. Issue #16 item 5: either may be left out (the official
+ * client sends neither): the end defaults to now and the start to
+ * MAILSTATS_DEFAULT_WINDOW_DAYS before the end.
+ */
 const rangeQuery = z
-  .object({ startDate: date, endDate: date, ...page })
+  .object({ startDate: date.optional(), endDate: date.optional(), ...page })
+  .transform(({ startDate, endDate, ...rest }) => {
+    // +1 ms: the range is half-open, and mail stored this millisecond counts.
+    const end = endDate ?? new Date(Date.now() + 1)
+    return { ...rest, startDate: startDate ?? new Date(end.getTime() - WINDOW_MS), endDate: end }
+  })
   .refine((query) => query.endDate > query.startDate, {
     path: ['endDate'],
     message: 'must be after startDate',
   })
+
+const rangeNote = ` Without startDate/endDate: the last ${MAILSTATS_DEFAULT_WINDOW_DAYS} days (endDate defaults to now, startDate to ${MAILSTATS_DEFAULT_WINDOW_DAYS} days before endDate).`
 
 const md5Param = z.object({
   md5sum: z
@@ -60,13 +71,14 @@ mailstatsRoutes.get(
     access: 'anyone',
     summary: 'List common attachments',
     description:
-      'Attachments carried by the most public messages received in the range, by MD5 sum.',
+      'Attachments carried by the most public messages received in the range, by MD5 sum.' +
+      rangeNote,
     responses: {
       200: json(TallyList, 'MD5 sums and message counts', [
         { _id: '4a4b3c8fc1c3f5c5e1a8d4d0b0c9a8b7', n: 12 },
       ]),
     },
-    failures: { 400: 'Invalid startDate: required (a date, ISO 8601)' },
+    failures: { 400: 'Invalid startDate: not a date (ISO 8601 expected)' },
   }),
   validate('query', rangeQuery),
   async (c) => {
@@ -155,9 +167,9 @@ for (const [path, tally, summary, example] of [
       tag: 'Email stats',
       access: 'anyone',
       summary,
-      description: 'Counts of public messages received in the range, most first.',
+      description: 'Counts of public messages received in the range, most first.' + rangeNote,
       responses: { 200: json(TallyList, 'Counts', [{ _id: example, n: 7 }]) },
-      failures: { 400: 'Invalid startDate: required (a date, ISO 8601)' },
+      failures: { 400: 'Invalid startDate: not a date (ISO 8601 expected)' },
     }),
     validate('query', rangeQuery),
     async (c) => {

@@ -16,7 +16,7 @@ import { fail } from '../../http/errors'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { attachmentKey, releaseStorage } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
-import { pageQuery, validate } from '../../http/validation'
+import { downloadHeaders, pageQuery, validate } from '../../http/validation'
 import { describe, file, json, media, pathParam } from '../../http/openapi/describe'
 import { MessageList } from '../../http/openapi/common'
 import { FullMessage, fullMessageJson, Message, messageJson } from '../../mail/message-json'
@@ -40,6 +40,12 @@ import {
  */
 export const messagesRoutes = new Hono<AppEnv>()
 
+/** `?limit=&until=` of the starred list; the default limit is the account's messageLimit. */
+const starredQuery = z.object({
+  limit: z.coerce.number().int().min(0).optional(),
+  until: z.coerce.date().optional(),
+})
+
 // First, before `/:email/messages`: see the mount order note in src/app.ts.
 messagesRoutes.get(
   '/starred/messages',
@@ -47,14 +53,19 @@ messagesRoutes.get(
     tag: 'Messages',
     access: 'account',
     summary: 'List starred messages',
-    description: 'Messages the account starred, in any inbox, newest first.',
+    description:
+      "Every message the account starred, in any inbox, newest first. Starred mail counts toward the account's `messageLimit`, which bounds the list; `limit` and `until` page it if wanted.",
     responses: { 200: json(MessageList, 'Starred messages') },
   }),
   accountOnly,
-  validate('query', pageQuery),
+  validate('query', starredQuery),
   async (c) => {
     const account = requireAccount(c.get('account'))
-    const rows = await listStarredMessages(database(c.env.DB), account.id, c.req.valid('query'))
+    // Issue #16 item 6: no page size of 20 here: the official client reads one answer as the
+    // whole list, and messageLimit keeps it bounded.
+    const { limit, until } = c.req.valid('query')
+    const page = { until, limit: Math.min(limit ?? account.messageLimit, account.messageLimit) }
+    const rows = await listStarredMessages(database(c.env.DB), account.id, page)
     return c.json(rows.map(messageJson))
   },
 )
@@ -183,7 +194,7 @@ messagesRoutes.get(
     access: 'inbox',
     summary: 'Get message headers',
     description:
-      'In the format `messageHeadersFormat` names: grouped JSON, ordered JSON or plain text.',
+      'In the format `messageHeadersFormat` names: grouped JSON, ordered JSON or plain text. `?download=1` makes browsers save it as a file.',
     responses: {
       200: {
         description: 'The headers',
@@ -200,15 +211,22 @@ messagesRoutes.get(
   async (c) => {
     const { message } = await requestedMessage(c)
     const format = c.req.valid('query').messageHeadersFormat
+    const extension = format === 'plain' ? 'txt' : 'json'
+    const download = downloadHeaders(c, `${message.id}-headers.${extension}`)
     if (format === 'json-ordered') {
-      return c.json(message.headers.map(([name, value]) => ({ name, value })))
+      return c.json(
+        message.headers.map(([name, value]) => ({ name, value })),
+        200,
+        download,
+      )
     }
     if (format === 'plain') {
-      return c.text(message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n')
+      const text = message.headers.map(([name, value]) => `${name}: ${value}`).join('\n') + '\n'
+      return c.text(text, 200, download)
     }
     const grouped: Record<string, string[]> = {}
     for (const [name, value] of message.headers) (grouped[name] ??= []).push(value)
-    return c.json(grouped)
+    return c.json(grouped, 200, download)
   },
 )
 
@@ -350,6 +368,7 @@ messagesRoutes.put(
     const value = c.req.param('readBoolean')
     if (value !== 'true' && value !== 'false') fail(400, 'Invalid readBoolean: true or false.')
     await updateMessage(db, access.inbox, message.id, { read: value === 'true' })
-    return c.json({ _id: message.id, read: value === 'true' })
+    // `folder`: Mailsac's OpenAPI document names the read state so (issue #16 item 7).
+    return c.json({ _id: message.id, read: value === 'true', folder: value === 'true' })
   },
 )

@@ -7,6 +7,7 @@ import { EXAMPLE_ID, EXAMPLE_INBOX, EXAMPLE_MD5, listOf } from '../../http/opena
 /** `?messageHeadersFormat=` of GET .../messages/:messageId/headers. */
 export const headersQuery = z.object({
   messageHeadersFormat: z.enum(['json', 'json-ordered', 'plain']).default('json'),
+  download: z.string().optional(),
 })
 
 export const labelParam = z.string().min(1).max(100)
@@ -33,8 +34,14 @@ export const MessageFolder = z
   .meta({ id: 'MessageFolder', example: { _id: EXAMPLE_ID, folder: 'spam' } })
 
 export const MessageRead = z
-  .object({ _id: z.string(), read: z.boolean() })
-  .meta({ id: 'MessageRead', example: { _id: EXAMPLE_ID, read: true } })
+  .object({
+    _id: z.string(),
+    read: z.boolean(),
+    folder: z.boolean().meta({
+      description: "The new read state again, under the name Mailsac's OpenAPI document gives it",
+    }),
+  })
+  .meta({ id: 'MessageRead', example: { _id: EXAMPLE_ID, read: true, folder: true } })
 
 export const GroupedHeaders = z.record(z.string(), z.array(z.string())).meta({
   id: 'GroupedHeaders',

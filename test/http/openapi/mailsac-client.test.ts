@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest'
+import { ADMIN, call, createAccount, ingest, reserve, simpleMessage } from '../../requests'
+import { expectMailsacShape, mailsacClient } from './mailsac-client'
+
+// Issue #16: each operation this round changed, called through the official client and checked
+// against the schema of Mailsac's own openapi.json.
+
+describe('POST /api/addresses/:email through @mailsac/api (issue #16 item 3)', () => {
+  it('reserves the address with the settings of its body', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const response = await client.addresses.createAddress('settings@client.test', {
+      forward: 'me@example.org',
+      enablews: true,
+      webhookSlackToFrom: true,
+      info: 'signup tests',
+    })
+    expect(response.status).toBe(200)
+    expectMailsacShape('POST /addresses/{email}', response.data)
+    expect(response.data).toMatchObject({
+      _id: 'settings@client.test',
+      forward: 'me@example.org',
+      enablews: true,
+      info: 'signup tests',
+    })
+    const read = await client.addresses.getAddress('settings@client.test')
+    expect(read.data).toMatchObject({ forward: 'me@example.org', enablews: true })
+  })
+
+  it('refuses a body the PUT would refuse, and spends no credit on it', async () => {
+    const owner = await createAccount({ privateAddressCredits: 1 })
+    const client = mailsacClient(owner.apiKey)
+    const bad = await client.addresses.createAddress('bad-forward@client.test', {
+      forward: 'not an address',
+    })
+    expect(bad.status).toBe(400)
+    expect((bad.data as unknown as { message: string }).message).toMatch(/forward/)
+    expect((await client.addresses.getAddress('bad-forward@client.test')).data).not.toHaveProperty(
+      'owner',
+    )
+    const good = await client.addresses.createAddress('good@client.test')
+    expect(good.status).toBe(200)
+  })
+})
+
+describe('POST /api/private-addresses-bulk through @mailsac/api (issue #16 item 4)', () => {
+  it('answers 400 and reserves none when the credits do not cover every address', async () => {
+    const owner = await createAccount({ privateAddressCredits: 2 })
+    const client = mailsacClient(owner.apiKey)
+    const emails = ['one@bulk-client.test', 'two@bulk-client.test', 'three@bulk-client.test']
+    const refused = await client.addresses.createAddresses({ addresses: emails })
+    expect(refused.status).toBe(400)
+    expect((refused.data as unknown as { message: string }).message).toMatch(/credits/)
+    expect((await client.addresses.listAddresses()).data).toEqual([])
+    const reserved = await client.addresses.createAddresses({ addresses: emails.slice(0, 2) })
+    expect(reserved.status).toBe(200)
+    expectMailsacShape('POST /private-addresses-bulk', reserved.data)
+    expect((reserved.data as { _id: string }[]).map((a) => a._id)).toEqual(emails.slice(0, 2))
+  })
+
+  it('does not count addresses it cannot reserve anyway', async () => {
+    const owner = await createAccount({ privateAddressCredits: 1 })
+    const other = await createAccount()
+    await reserve('taken@bulk-client.test', other.apiKey)
+    const client = mailsacClient(owner.apiKey)
+    const response = await client.addresses.createAddresses({
+      addresses: ['taken@bulk-client.test', 'mine@bulk-client.test'],
+    })
+    expect(response.status).toBe(200)
+    expect((response.data as { _id: string; owner?: string }[]).map((a) => a.owner)).toEqual([
+      undefined,
+      owner.id,
+    ])
+  })
+})
+
+describe('mailstats through @mailsac/api, which sends no dates (issue #16 item 5)', () => {
+  it('answers top addresses, senders and domains and common attachments', async () => {
+    await ingest(simpleMessage({ to: 'stats@client-stats.test' }), ['stats@client-stats.test'])
+    const client = mailsacClient()
+    const addresses = await client.messageStats.listTopPublicAddresses({ limit: 1000 })
+    expect(addresses.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-addresses', addresses.data, { items: true })
+    expect(addresses.data).toContainEqual({ _id: 'stats@client-stats.test', n: 1 })
+    const senders = await client.messageStats.listTopPublicSenders()
+    expect(senders.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-senders', senders.data, { items: true })
+    const domains = await client.messageStats.listTopPublicDomains({ limit: 1000 })
+    expect(domains.status).toBe(200)
+    expectMailsacShape('GET /mailstats/top-domains', domains.data, { items: true })
+    expect(domains.data).toContainEqual({ _id: 'client-stats.test', n: 1 })
+    // The client types startDate/endDate as required here; the API does not need them.
+    const attachments = await client.attachments.listPublicAttachments(
+      {} as Parameters<typeof client.attachments.listPublicAttachments>[0],
+    )
+    expect(attachments.status).toBe(200)
+    expectMailsacShape('GET /mailstats/common-attachments', attachments.data)
+  })
+})
+
+describe('GET /api/addresses/starred/messages through @mailsac/api (issue #16 item 6)', () => {
+  it('lists every starred message, not the first 20', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'starred@client-star.test'
+    const ids: string[] = []
+    for (let i = 0; i < 25; i++) {
+      const [{ _id }] = await ingest(simpleMessage({ to: inbox, subject: `n${i}` }), [inbox])
+      ids.push(_id)
+      expect((await client.messages.toggleMessageStar(inbox, _id)).status).toBe(200)
+    }
+    const starred = await client.messages.listStarredMessages()
+    expect(starred.status).toBe(200)
+    expectMailsacShape('GET /addresses/starred/messages', starred.data)
+    expect(starred.data.map((m) => m._id).sort()).toEqual(ids.sort())
+  })
+})
+
+describe('shapes the official client expects (issue #16 item 7)', () => {
+  it('answers enabledws beside enablews on address objects', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const created = await client.addresses.createAddress('ws@client-shape.test', { enablews: true })
+    expect(created.data).toMatchObject({ enablews: true, enabledws: true })
+    const listed = await client.addresses.listAddresses()
+    expectMailsacShape('GET /addresses', listed.data)
+    expect(listed.data[0]).toMatchObject({ enablews: true, enabledws: true, implicit: false })
+    const unreserved = await client.addresses.getAddress('nobody@client-shape.test')
+    expectMailsacShape('GET /addresses/{email}', unreserved.data)
+    expect(unreserved.data).toMatchObject({ enablews: false, enabledws: false })
+  })
+
+  it('answers folder in the read status, and ?download=1 saves the headers', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'read@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id }] = await ingest(simpleMessage({ to: inbox }), [inbox])
+    const read = await client.messages.setMessageReadStatus(inbox, _id, true)
+    expect(read.status).toBe(200)
+    expectMailsacShape('PUT /addresses/{email}/messages/{messageId}/read/{readBoolean}', read.data)
+    expect(read.data).toMatchObject({ _id, folder: true })
+    const saved = await client.messages.getHeaders(inbox, _id, { download: 1 })
+    expect(saved.status).toBe(200)
+    expect(saved.headers['content-disposition']).toBe(`attachment; filename="${_id}-headers.json"`)
+    expectMailsacShape('GET /addresses/{email}/messages/{messageId}/headers', saved.data)
+    const shown = await client.messages.getHeaders(inbox, _id)
+    expect(shown.headers['content-disposition']).toBeUndefined()
+  })
+
+  it('filters by andRead and searches without a query', async () => {
+    const owner = await createAccount()
+    const client = mailsacClient(owner.apiKey)
+    const inbox = 'filter@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id: readId }] = await ingest(simpleMessage({ to: inbox, subject: 'one' }), [inbox])
+    const [{ _id: unreadId }] = await ingest(simpleMessage({ to: inbox, subject: 'two' }), [inbox])
+    await client.messages.setMessageReadStatus(inbox, readId, true)
+    const unread = await client.messages.filterInboxMessages({ andRead: false })
+    expect(unread.status).toBe(200)
+    expect(unread.data.messages?.map((m) => (m as { _id?: string })._id)).toEqual([unreadId])
+    const wasRead = await client.messages.filterInboxMessages({ andRead: true })
+    expect(wasRead.data.messages?.map((m) => (m as { _id?: string })._id)).toEqual([readId])
+    const everything = await client.messages.searchInboxMessages()
+    expect(everything.status).toBe(200)
+    expect(everything.data.messages?.map((m) => (m as { _id?: string })._id).sort()).toEqual(
+      [readId, unreadId].sort(),
+    )
+  })
+
+  it('answers catchAllAddress on a domain, and the account fields that mean something here', async () => {
+    const owner = await createAccount()
+    await call('/internal/admin/domains', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ domain: 'client-shape-owned.test', account: owner.id }),
+    })
+    const client = mailsacClient(owner.apiKey)
+    const domain = await client.domains.getDomain('client-shape-owned.test')
+    expect(domain.status).toBe(200)
+    expectMailsacShape('GET /domains/{domain}', domain.data)
+    expect(domain.data).toMatchObject({
+      catchAllAddress: { _id: '*@client-shape-owned.test', implicit: true, owner: owner.id },
+    })
+    const domains = await client.domains.listDomains()
+    expectMailsacShape('GET /domains', domains.data)
+    const inbox = 'labels@client-shape.test'
+    await reserve(inbox, owner.apiKey)
+    const [{ _id }] = await ingest(simpleMessage({ to: inbox }), [inbox])
+    await client.messages.addMessageLabel(inbox, _id, 'work')
+    const me = await client.account.user()
+    expect(me.status).toBe(200)
+    expectMailsacShape('GET /me', me.data)
+    expect(me.data).toMatchObject({ labels: ['work'], apiAccess: 1 })
+    const stats = await client.account.accountStats()
+    expect(stats.status).toBe(200)
+    expectMailsacShape('GET /me/stats', stats.data)
+  })
+})
