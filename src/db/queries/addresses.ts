@@ -147,3 +147,18 @@ export async function updateAddressSettings(
     .returning()
   return updated
 }
+
+/** Gives an address a new webhook signing key, if `owner` holds it; null otherwise. */
+export async function rotateWebhookSecret(
+  db: Database,
+  email: string,
+  owner: string,
+  webhookSecret: string,
+): Promise<PrivateAddress | null> {
+  const [updated] = await db
+    .update(privateAddresses)
+    .set({ webhookSecret, updated: new Date() })
+    .where(and(eq(privateAddresses.email, email), eq(privateAddresses.owner, owner)))
+    .returning()
+  return updated ?? null
+}

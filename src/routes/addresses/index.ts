@@ -1,4 +1,3 @@
-import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import { resolver } from 'hono-openapi'
 import { database } from '../../db/client'
@@ -7,10 +6,10 @@ import {
   deletePrivateAddress,
   findPrivateAddress,
   listPrivateAddresses,
+  rotateWebhookSecret,
 } from '../../db/queries/addresses'
 import { listAddressDeliveries } from '../../db/queries/deliveries'
 import { deleteAllInboxMessages } from '../../db/queries/messages'
-import { privateAddresses } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { fail } from '../../http/errors'
@@ -237,11 +236,7 @@ addressesRoutes.post(
     const account = requireAccount(c.get('account'))
     const email = inboxParam(c.req.param('email'))
     const db = database(c.env.DB)
-    const [updated] = await db
-      .update(privateAddresses)
-      .set({ webhookSecret: newWebhookSecret(), updated: new Date() })
-      .where(and(eq(privateAddresses.email, email), eq(privateAddresses.owner, account.id)))
-      .returning()
+    const updated = await rotateWebhookSecret(db, email, account.id, newWebhookSecret())
     if (updated) return c.json(addressJson(updated))
     const address = await findPrivateAddress(db, email)
     fail(
