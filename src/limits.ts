@@ -178,3 +178,29 @@ export const WAIT_REGEX_INPUT_CHARS = 64 * 1024
 
 /** Messages of an inbox a wait (or latest) examines per query, newest first. */
 export const WAIT_SCAN_MESSAGES = 200
+
+/**
+ * Attachments per message: each is one R2 write (a subrequest: 1,000 per invocation on
+ * Workers Paid, 50 on Free) and one D1 row; beyond this a message is refused permanently.
+ */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 100
+
+/**
+ * Addresses of one To/Cc/Bcc header kept in a message row: a 50,000-address To: would pass
+ * D1's 2 MB row. The full list stays in `headers` and the raw message.
+ */
+export const MAX_STORED_RECIPIENTS_PER_FIELD = 1000
+
+/**
+ * Statements per D1 batch. D1 names no count, but a batch is one transaction bounded by its
+ * 30-second query limit (https://developers.cloudflare.com/d1/platform/limits/); this budget
+ * of ours keeps each one short. An arrival is never split across two batches.
+ */
+export const D1_MAX_STATEMENTS_PER_BATCH = 1000
+
+/**
+ * Outgoing fetches one queue invocation holds at once: Workers allow 6 simultaneous
+ * connections per invocation and queue the 7th, whose timeout keeps running
+ * (https://developers.cloudflare.com/workers/platform/limits/).
+ */
+export const MAX_OUTGOING_CONNECTIONS = 6

@@ -18,9 +18,11 @@ import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_RETRY_BASE_SECONDS,
   DELIVERY_RETRY_MAX_DELAY_SECONDS,
+  MAX_OUTGOING_CONNECTIONS,
   WEBHOOK_TIMEOUT_MS,
 } from '../../limits'
 import { domainOf } from '../../lib/address'
+import { mapConcurrently } from '../../lib/concurrency'
 import { forwardedMessage } from './forward'
 import { fullMessageJson } from '../message-json'
 import type { DeliveryJob } from './notify'
@@ -63,7 +65,8 @@ function jobOf(body: unknown): DeliveryJob | null {
 }
 
 /**
- * The `queue()` handler: one attempt per queued delivery, concurrently. Success, and
+ * The `queue()` handler: one attempt per queued delivery, at most MAX_OUTGOING_CONNECTIONS at
+ * once (a 7th connection would wait on the platform while its timeout runs). Success, and
  * failures that retrying cannot fix, are acknowledged; other failures are retried with
  * exponential backoff until the last attempt, after which the Queue dead-letters them.
  */
@@ -75,28 +78,24 @@ export async function consumeDeliveries(batch: MessageBatch, env: DeliveryBindin
     batch.ackAll()
     return
   }
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      const job = jobOf(message.body)
-      if (!job) {
-        console.error(`deliveries: dropping a malformed queue message ${message.id}`)
-        message.ack()
-        return
-      }
-      let retry: boolean
-      try {
-        retry = await attemptDelivery(env, db, job.deliveryId, message.attempts)
-      } catch (error) {
-        // Our own failure (D1, R2): retry like a failed attempt; nothing was recorded.
-        console.error(
-          `deliveries: attempt of ${job.deliveryId} failed: ${(error as Error).message}`,
-        )
-        retry = true
-      }
-      if (retry) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
-      else message.ack()
-    }),
-  )
+  await mapConcurrently(batch.messages, MAX_OUTGOING_CONNECTIONS, async (message) => {
+    const job = jobOf(message.body)
+    if (!job) {
+      console.error(`deliveries: dropping a malformed queue message ${message.id}`)
+      message.ack()
+      return
+    }
+    let retry: boolean
+    try {
+      retry = await attemptDelivery(env, db, job.deliveryId, message.attempts)
+    } catch (error) {
+      // Our own failure (D1, R2): retry like a failed attempt; nothing was recorded.
+      console.error(`deliveries: attempt of ${job.deliveryId} failed: ${(error as Error).message}`)
+      retry = true
+    }
+    if (retry) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    else message.ack()
+  })
 }
 
 type Attempt =

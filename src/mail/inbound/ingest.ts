@@ -1,7 +1,12 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
-import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
+import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+  MAX_RECIPIENTS_PER_MESSAGE,
+  MAX_STORED_RECIPIENTS_PER_FIELD,
+} from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
 import type { Arrival, Envelope, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
@@ -134,6 +139,12 @@ async function prepareArrival(
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
   const parsed = await parseOrRefuse(raw)
+  if (parsed.attachments.length > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw new Refusal(
+      413,
+      `Message has ${parsed.attachments.length} attachments; at most ${MAX_ATTACHMENTS_PER_MESSAGE} are accepted.`,
+    )
+  }
   return {
     key,
     maybeStored: envelope.maybeStored === true,
@@ -162,6 +173,8 @@ async function storeArrivals(
   let stored: StoredMessage[][]
   let owners = new Set<string>()
   let stage = 'routing'
+  // Rows of some arrivals may be committed before a later D1 batch fails: they use the pack.
+  const progress = { committed: 0 }
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
     // originalInbox keeping the alias it was sent to (seed: "originalInbox").
@@ -220,6 +233,7 @@ async function storeArrivals(
         })),
       })),
       now,
+      progress,
     )
     stored = rows.map((arrivalRows) =>
       arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
@@ -227,7 +241,7 @@ async function storeArrivals(
   } catch (error) {
     // Nothing references this pack; shared attachment blobs stay (another message may use
     // them) and are reclaimed by the retention sweep when unreferenced.
-    await env.MAIL.delete(pack).catch(() => undefined)
+    if (progress.committed === 0) await env.MAIL.delete(pack).catch(() => undefined)
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
     throw new Refusal(503, `Temporary storage failure (${stage}); try again later.`)
   }
@@ -264,9 +278,12 @@ function messageRows(
     originalInbox,
     domain: domainOf(inbox),
     from: parsed.from,
-    to: parsed.to.length > 0 ? parsed.to : [{ name: '', address: originalInbox }],
-    cc: parsed.cc,
-    bcc: parsed.bcc,
+    to:
+      parsed.to.length > 0
+        ? parsed.to.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD)
+        : [{ name: '', address: originalInbox }],
+    cc: parsed.cc.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD),
+    bcc: parsed.bcc.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD),
     subject: parsed.subject,
     received: now,
     size: raw.byteLength,
