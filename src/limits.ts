@@ -94,12 +94,6 @@ export const MAX_WS_FRAME_BYTES = 1024 * 1024
  */
 export const MAX_WS_SUBSCRIPTIONS = 20
 
-/**
- * A heartbeat frame goes to every socket this often, below the 60-second idle timeout of
- * common proxies and load balancers (nginx, AWS ALB), so idle subscriptions are not dropped.
- */
-export const WS_HEARTBEAT_INTERVAL_MS = 30_000
-
 /** A webhook receiver that has not answered within this long counts as a failed attempt. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
 

@@ -53,7 +53,9 @@ function withAttachments(count: number, to: string): Uint8Array {
 }
 
 async function rowOf(id: string) {
-  return env.DB.prepare('select to_json as "to", headers_json as headers from messages where id = ?')
+  return env.DB.prepare(
+    'select to_json as "to", headers_json as headers from messages where id = ?',
+  )
     .bind(id)
     .first<{ to: string; headers: string }>()
 }

@@ -193,7 +193,14 @@ async function post(
   if (response.status >= 200 && response.status < 300) {
     return { ok: true, statusCode: response.status }
   }
-  return { ok: false, statusCode: response.status, error: `HTTP ${response.status}` }
+  // A 4xx says the request itself is refused and will be refused again (408 and 429 excepted:
+  // they ask to come back later), so retrying for 29 hours only costs both sides.
+  const permanent =
+    response.status >= 400 &&
+    response.status < 500 &&
+    response.status !== 408 &&
+    response.status !== 429
+  return { ok: false, statusCode: response.status, error: `HTTP ${response.status}`, permanent }
 }
 
 /** Slack's `&`, `<` and `>` are control characters in message text. */
