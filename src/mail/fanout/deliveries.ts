@@ -27,6 +27,7 @@ import { forwardedMessage } from './forward'
 import { fullMessageJson } from '../message-json'
 import type { DeliveryJob } from './notify'
 import { readRaw } from '../inbound/storage'
+import { sendEmailRefusalIsPermanent } from '../outbound/send-email-errors'
 import {
   newWebhookSecret,
   SIGNATURE_HEADER,
@@ -259,7 +260,12 @@ async function forward(
     return { ok: true }
   } catch (error) {
     await refundSends(db, address.owner, 1)
-    return { ok: false, error: `send_email refused: ${(error as Error).message}` }
+    // An unverified destination stays unverified: no 12 attempts over 29 hours.
+    return {
+      ok: false,
+      permanent: sendEmailRefusalIsPermanent(error),
+      error: `send_email refused: ${(error as Error).message}`,
+    }
   }
 }
 
