@@ -110,12 +110,6 @@ export const MAX_WS_FRAME_BYTES = 1024 * 1024
  */
 export const MAX_WS_SUBSCRIPTIONS = 20
 
-/**
- * A heartbeat frame goes to every socket this often, below the 60-second idle timeout of
- * common proxies and load balancers (nginx, AWS ALB), so idle subscriptions are not dropped.
- */
-export const WS_HEARTBEAT_INTERVAL_MS = 30_000
-
 /** A webhook receiver that has not answered within this long counts as a failed attempt. */
 export const WEBHOOK_TIMEOUT_MS = 10_000
 
@@ -194,3 +188,29 @@ export const WAIT_REGEX_INPUT_CHARS = 64 * 1024
 
 /** Messages of an inbox a wait (or latest) examines per query, newest first. */
 export const WAIT_SCAN_MESSAGES = 200
+
+/**
+ * Attachments per message: each is one R2 write (a subrequest: 1,000 per invocation on
+ * Workers Paid, 50 on Free) and one D1 row; beyond this a message is refused permanently.
+ */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 100
+
+/**
+ * Addresses of one To/Cc/Bcc header kept in a message row: a 50,000-address To: would pass
+ * D1's 2 MB row. The full list stays in `headers` and the raw message.
+ */
+export const MAX_STORED_RECIPIENTS_PER_FIELD = 1000
+
+/**
+ * Statements per D1 batch. D1 names no count, but a batch is one transaction bounded by its
+ * 30-second query limit (https://developers.cloudflare.com/d1/platform/limits/); this budget
+ * of ours keeps each one short. An arrival is never split across two batches.
+ */
+export const D1_MAX_STATEMENTS_PER_BATCH = 1000
+
+/**
+ * Outgoing fetches one queue invocation holds at once: Workers allow 6 simultaneous
+ * connections per invocation and queue the 7th, whose timeout keeps running
+ * (https://developers.cloudflare.com/workers/platform/limits/).
+ */
+export const MAX_OUTGOING_CONNECTIONS = 6

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
 import type { MessageRow } from '../db/queries/messages'
-import { MAX_WS_FRAME_BYTES, WS_HEARTBEAT_INTERVAL_MS } from '../limits'
+import { MAX_WS_FRAME_BYTES } from '../limits'
 import { fullMessageJson, headersObject, messageJson } from '../mail/message-json'
 
 /**
@@ -41,7 +41,9 @@ export const SUBSCRIPTION_HEADER = 'X-Realtime-Subscription'
  * `ctx.acceptWebSocket`, each carries its subscription as a serialized attachment, and the
  * session map is rebuilt from `ctx.getWebSockets()` whenever the object wakes up, so an idle
  * hub costs nothing while its sockets stay open. Client pings are answered by the runtime
- * without waking the object (`setWebSocketAutoResponse`).
+ * without waking the object (`setWebSocketAutoResponse`), and there is no server heartbeat
+ * alarm: every alarm is a billed request, and one every 30 s per connected hub made an idle
+ * connection cost money (#14.7). A client behind a proxy that drops idle sockets sends "ping".
  */
 export class RealtimeHub extends DurableObject<Env> {
   private sessions = new Map<WebSocket, Subscription>()
@@ -95,9 +97,6 @@ export class RealtimeHub extends DurableObject<Env> {
         domains: subscription.domains,
       }),
     )
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + WS_HEARTBEAT_INTERVAL_MS)
-    }
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -190,15 +189,6 @@ export class RealtimeHub extends DurableObject<Env> {
   /** How many sockets are open (tests, diagnostics). */
   async connections(): Promise<number> {
     return this.sessions.size
-  }
-
-  /** Heartbeat: a frame every WS_HEARTBEAT_INTERVAL_MS while anyone is connected. */
-  async alarm(): Promise<void> {
-    const frame = JSON.stringify({ status: 200, msg: 'heartbeat', time: new Date().toISOString() })
-    for (const socket of [...this.sessions.keys()]) this.send(socket, frame)
-    if (this.sessions.size > 0) {
-      await this.ctx.storage.setAlarm(Date.now() + WS_HEARTBEAT_INTERVAL_MS)
-    }
   }
 
   async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -1,4 +1,7 @@
 import { inArray } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
+import { chunks } from '../../lib/chunks'
 import { domainOf } from '../../lib/address'
 import type { Database } from '../client'
 import { byBoundParams } from '../params'
@@ -7,38 +10,55 @@ import { watchedInboxes } from './live-inboxes'
 
 /**
  * What announcing stored mail needs, as of now: the rows still present, the reservations and
- * domain owners of their inboxes, and which of the inboxes someone follows live. One D1 batch
- * per slice of messages, all sent at once, since this runs on every ingest before the
- * acknowledgement and its latency is the live feed's.
+ * domain owners of their inboxes, and which of the inboxes someone follows live. Each kind is
+ * one D1 batch of statements under 100 bound parameters each, the four sent at once: a batch
+ * is one query of the invocation's budget (50 on Workers Free), however many messages a
+ * bridge batch stored, and this runs on every ingest before the acknowledgement.
  */
 export async function findFanoutState(db: Database, stored: { _id: string; inbox: string }[]) {
-  // Each message binds its id, its inbox (twice) and its domain.
-  const results = await Promise.all(
-    byBoundParams(stored, 4).map((part) => {
-      const inboxes = [...new Set(part.map((message) => message.inbox))]
-      return db.batch([
-        db
-          .select()
-          .from(messages)
-          .where(
-            inArray(
-              messages.id,
-              part.map((message) => message._id),
-            ),
-          ),
-        db.select().from(privateAddresses).where(inArray(privateAddresses.email, inboxes)),
+  const inboxes = [...new Set(stored.map((message) => message.inbox))]
+  const domainNames = [...new Set(inboxes.map(domainOf))]
+  const [rows, reserved, owned, watched] = await Promise.all([
+    inBatches(
+      byBoundParams(
+        stored.map((message) => message._id),
+        1,
+      ).map((ids) => db.select().from(messages).where(inArray(messages.id, ids))),
+      db,
+    ),
+    inBatches(
+      byBoundParams(inboxes, 1).map((part) =>
+        db.select().from(privateAddresses).where(inArray(privateAddresses.email, part)),
+      ),
+      db,
+    ),
+    inBatches(
+      byBoundParams(domainNames, 1).map((part) =>
         db
           .select({ domain: domains.domain, owner: domains.owner })
           .from(domains)
-          .where(inArray(domains.domain, [...new Set(inboxes.map(domainOf))])),
-        watchedInboxes(db, inboxes),
-      ])
-    }),
-  )
-  return {
-    rows: results.flatMap(([found]) => found),
-    reserved: results.flatMap(([, addresses]) => addresses),
-    owned: results.flatMap(([, , domainRows]) => domainRows),
-    watched: new Set(results.flatMap(([, , , live]) => live.map((row) => row.inbox))),
+          .where(inArray(domains.domain, part)),
+      ),
+      db,
+    ),
+    // Binds the inboxes and the socket count.
+    inBatches(
+      byBoundParams(inboxes, 1, 1).map((part) => watchedInboxes(db, part)),
+      db,
+    ),
+  ])
+  return { rows, reserved, owned, watched: new Set(watched.map((row) => row.inbox)) }
+}
+
+/** Runs same-shaped read statements in as few D1 batches as the statement budget allows. */
+async function inBatches<R>(
+  queries: (BatchItem<'sqlite'> & PromiseLike<R[]>)[],
+  db: Database,
+): Promise<R[]> {
+  const out: R[] = []
+  for (const slice of chunks(queries, D1_MAX_STATEMENTS_PER_BATCH)) {
+    const [first, ...rest] = slice
+    for (const result of await db.batch([first, ...rest])) out.push(...(result as R[]))
   }
+  return out
 }

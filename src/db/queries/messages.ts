@@ -1,4 +1,7 @@
 import { and, desc, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
+import { chunks } from '../../lib/chunks'
 import { byBoundParams } from '../params'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
@@ -101,7 +104,12 @@ export async function findMessageAttachments(db: Database, messageId: string) {
     .orderBy(messageAttachments.position)
 }
 
-/** Stores arrivals: every recipient row and its attachment rows, in one D1 transaction. */
+/**
+ * Stores arrivals: every recipient row and its attachment rows. Each arrival is stored in one
+ * D1 transaction with its idempotency key; arrivals go in batches of at most
+ * D1_MAX_STATEMENTS_PER_BATCH statements, and `progress.committed` counts the arrivals whose
+ * batch committed (a later batch may still fail: their retry finds them by key).
+ */
 export async function insertMessages(
   db: Database,
   arrivals: {
@@ -111,47 +119,94 @@ export async function insertMessages(
     attachments: Omit<MessageAttachmentRow, 'messageId'>[]
   }[],
   now: Date,
+  progress: { committed: number } = { committed: 0 },
 ) {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
   // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
   // exactly when its mail was stored, and a retry racing its first attempt fails on the key
-  // instead of storing a second copy.
-  const statements = arrivals.flatMap(({ key, maybeStored, rows, attachments }) => [
-    ...(key === null
-      ? []
-      : [
-          insertArrivalKey(
-            db,
-            { key, messages: rows.map((row) => ({ _id: row.id, inbox: row.inbox })) },
-            now,
-            maybeStored,
-          ),
-        ]),
-    ...rows.flatMap((row) => [
-      db.insert(messages).values(row),
-      ...attachments.map((attachment) =>
-        db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
-      ),
-    ]),
-  ])
-  const [first, ...rest] = statements
-  await db.batch([first, ...rest])
+  // instead of storing a second copy. The attachment rows of the first recipient row are
+  // copied to the others by one insert-select each, so an arrival costs about two
+  // statements per recipient however many attachments it has.
+  const perArrival = arrivals.map(({ key, maybeStored, rows, attachments }) => {
+    const [first] = rows
+    return [
+      ...(key === null
+        ? []
+        : [
+            insertArrivalKey(
+              db,
+              { key, messages: rows.map((row) => ({ _id: row.id, inbox: row.inbox })) },
+              now,
+              maybeStored,
+            ),
+          ]),
+      ...rows.flatMap((row, index) => [
+        db.insert(messages).values(row),
+        ...(index === 0
+          ? attachments.map((attachment) =>
+              db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
+            )
+          : attachments.length === 0
+            ? []
+            : [copyAttachmentRows(db, first.id as string, row.id as string)]),
+      ]),
+    ]
+  })
+  let batch: BatchItem<'sqlite'>[] = []
+  let arrivalsInBatch = 0
+  const flush = async () => {
+    if (batch.length === 0) return
+    const [head, ...rest] = batch
+    await db.batch([head, ...rest])
+    progress.committed += arrivalsInBatch
+    batch = []
+    arrivalsInBatch = 0
+  }
+  for (const statements of perArrival) {
+    if (batch.length > 0 && batch.length + statements.length > D1_MAX_STATEMENTS_PER_BATCH) {
+      await flush()
+    }
+    batch.push(...statements)
+    arrivalsInBatch++
+  }
+  await flush()
 }
 
-/** Marks attachment blobs as in use now (see `attachmentBlobs.touched`). */
+/** Copies the attachment rows of message row `from` to message row `to` (one statement). */
+function copyAttachmentRows(db: Database, from: string, to: string) {
+  const a = messageAttachments
+  return db.insert(messageAttachments).select(
+    db
+      .select({
+        messageId: sql<string>`${to}`.as('message_id'),
+        position: a.position,
+        md5: a.md5,
+        filename: a.filename,
+        contentType: a.contentType,
+        contentDisposition: a.contentDisposition,
+        contentId: a.contentId,
+        size: a.size,
+      })
+      .from(a)
+      .where(eq(a.messageId, from)),
+  )
+}
+
+/** Marks attachment blobs as in use now (see `attachmentBlobs.touched`); idempotent. */
 export async function touchAttachmentBlobs(
   db: Database,
   blobs: { md5: string; size: number }[],
   now: Date,
 ) {
-  if (blobs.length === 0) return
-  const [first, ...rest] = blobs.map((blob) =>
-    db
-      .insert(attachmentBlobs)
-      .values({ md5: blob.md5, size: blob.size, touched: now })
-      .onConflictDoUpdate({ target: attachmentBlobs.md5, set: { touched: now } }),
-  )
-  await db.batch([first, ...rest])
+  for (const slice of chunks(blobs, D1_MAX_STATEMENTS_PER_BATCH)) {
+    const [first, ...rest] = slice.map((blob) =>
+      db
+        .insert(attachmentBlobs)
+        .values({ md5: blob.md5, size: blob.size, touched: now })
+        .onConflictDoUpdate({ target: attachmentBlobs.md5, set: { touched: now } }),
+    )
+    await db.batch([first, ...rest])
+  }
 }
 
 export async function deleteMessage(db: Database, inbox: string, id: string) {

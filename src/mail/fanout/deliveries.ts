@@ -18,13 +18,16 @@ import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_RETRY_BASE_SECONDS,
   DELIVERY_RETRY_MAX_DELAY_SECONDS,
+  MAX_OUTGOING_CONNECTIONS,
   WEBHOOK_TIMEOUT_MS,
 } from '../../limits'
 import { domainOf } from '../../lib/address'
+import { mapConcurrently } from '../../lib/concurrency'
 import { forwardedMessage } from './forward'
 import { fullMessageJson } from '../message-json'
 import type { DeliveryJob } from './notify'
 import { readRaw } from '../inbound/storage'
+import { sendEmailRefusalIsPermanent } from '../outbound/send-email-errors'
 import {
   newWebhookSecret,
   SIGNATURE_HEADER,
@@ -63,7 +66,8 @@ function jobOf(body: unknown): DeliveryJob | null {
 }
 
 /**
- * The `queue()` handler: one attempt per queued delivery, concurrently. Success, and
+ * The `queue()` handler: one attempt per queued delivery, at most MAX_OUTGOING_CONNECTIONS at
+ * once (a 7th connection would wait on the platform while its timeout runs). Success, and
  * failures that retrying cannot fix, are acknowledged; other failures are retried with
  * exponential backoff until the last attempt, after which the Queue dead-letters them.
  */
@@ -75,28 +79,24 @@ export async function consumeDeliveries(batch: MessageBatch, env: DeliveryBindin
     batch.ackAll()
     return
   }
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      const job = jobOf(message.body)
-      if (!job) {
-        console.error(`deliveries: dropping a malformed queue message ${message.id}`)
-        message.ack()
-        return
-      }
-      let retry: boolean
-      try {
-        retry = await attemptDelivery(env, db, job.deliveryId, message.attempts)
-      } catch (error) {
-        // Our own failure (D1, R2): retry like a failed attempt; nothing was recorded.
-        console.error(
-          `deliveries: attempt of ${job.deliveryId} failed: ${(error as Error).message}`,
-        )
-        retry = true
-      }
-      if (retry) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
-      else message.ack()
-    }),
-  )
+  await mapConcurrently(batch.messages, MAX_OUTGOING_CONNECTIONS, async (message) => {
+    const job = jobOf(message.body)
+    if (!job) {
+      console.error(`deliveries: dropping a malformed queue message ${message.id}`)
+      message.ack()
+      return
+    }
+    let retry: boolean
+    try {
+      retry = await attemptDelivery(env, db, job.deliveryId, message.attempts)
+    } catch (error) {
+      // Our own failure (D1, R2): retry like a failed attempt; nothing was recorded.
+      console.error(`deliveries: attempt of ${job.deliveryId} failed: ${(error as Error).message}`)
+      retry = true
+    }
+    if (retry) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    else message.ack()
+  })
 }
 
 type Attempt =
@@ -194,7 +194,14 @@ async function post(
   if (response.status >= 200 && response.status < 300) {
     return { ok: true, statusCode: response.status }
   }
-  return { ok: false, statusCode: response.status, error: `HTTP ${response.status}` }
+  // A 4xx says the request itself is refused and will be refused again (408 and 429 excepted:
+  // they ask to come back later), so retrying for 29 hours only costs both sides.
+  const permanent =
+    response.status >= 400 &&
+    response.status < 500 &&
+    response.status !== 408 &&
+    response.status !== 429
+  return { ok: false, statusCode: response.status, error: `HTTP ${response.status}`, permanent }
 }
 
 /** Slack's `&`, `<` and `>` are control characters in message text. */
@@ -253,7 +260,12 @@ async function forward(
     return { ok: true }
   } catch (error) {
     await refundSends(db, address.owner, 1)
-    return { ok: false, error: `send_email refused: ${(error as Error).message}` }
+    // An unverified destination stays unverified: no 12 attempts over 29 hours.
+    return {
+      ok: false,
+      permanent: sendEmailRefusalIsPermanent(error),
+      error: `send_email refused: ${(error as Error).message}`,
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { database } from '../../db/client'
+import { MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
@@ -44,6 +45,8 @@ async function storeArrivals(
   let stored: StoredMessage[][]
   let owners = new Set<string>()
   let stage = 'routing'
+  // Rows of some arrivals may be committed before a later D1 batch fails: they use the pack.
+  const progress = { committed: 0 }
   try {
     // Mail to a private address's encryptedInbox lands in that private inbox, with
     // originalInbox keeping the alias it was sent to (seed: "originalInbox").
@@ -101,6 +104,7 @@ async function storeArrivals(
         })),
       })),
       now,
+      progress,
     )
     stored = rows.map((arrivalRows) =>
       arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
@@ -108,7 +112,7 @@ async function storeArrivals(
   } catch (error) {
     // Nothing references this pack; shared attachment blobs stay (another message may use
     // them) and are reclaimed by the retention sweep when unreferenced.
-    await env.MAIL.delete(pack).catch(() => undefined)
+    if (progress.committed === 0) await env.MAIL.delete(pack).catch(() => undefined)
     console.error(`ingest failed at ${stage}: ${(error as Error).message}`)
     throw new Refusal(503, `Temporary storage failure (${stage}); try again later.`)
   }
@@ -145,9 +149,12 @@ function messageRows(
     originalInbox,
     domain: domainOf(inbox),
     from: parsed.from,
-    to: parsed.to.length > 0 ? parsed.to : [{ name: '', address: originalInbox }],
-    cc: parsed.cc,
-    bcc: parsed.bcc,
+    to:
+      parsed.to.length > 0
+        ? parsed.to.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD)
+        : [{ name: '', address: originalInbox }],
+    cc: parsed.cc.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD),
+    bcc: parsed.bcc.slice(0, MAX_STORED_RECIPIENTS_PER_FIELD),
     subject: parsed.subject,
     received: now,
     size: raw.byteLength,

@@ -3,7 +3,11 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
 import { normalizeAddress } from '../../lib/address'
-import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
+import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+  MAX_RECIPIENTS_PER_MESSAGE,
+} from '../../limits'
 import { receivesFor } from '../accepted-domains'
 import { Refusal } from '../refusal'
 import type { Envelope, IngestBindings } from './arrival'
@@ -119,6 +123,12 @@ export async function prepareArrival(
   }
   const recipients = envelopeRecipients(envelope.to, env.ACCEPTED_DOMAINS)
   const parsed = await parseOrRefuse(raw)
+  if (parsed.attachments.length > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw new Refusal(
+      413,
+      `Message has ${parsed.attachments.length} attachments; at most ${MAX_ATTACHMENTS_PER_MESSAGE} are accepted.`,
+    )
+  }
   const missingBlobs = await checkBlobs(env, parsed)
   return {
     key,

@@ -1,4 +1,5 @@
 import { EmailMessage } from 'cloudflare:email'
+import { sendEmailRefusalIsPermanent, UNVERIFIED_DESTINATION_HINT } from './send-email-errors'
 import { database } from '../../db/client'
 import { refundSends, spendSends, type Account } from '../../db/queries/accounts'
 import { findDomain } from '../../db/queries/domains'
@@ -114,12 +115,13 @@ async function relay(
     return { address: recipient, delivered: true, via: 'send_email' }
   } catch (error) {
     console.error(`send_email to ${recipient} failed: ${(error as Error).message}`)
+    const permanent = sendEmailRefusalIsPermanent(error)
     return {
       address: recipient,
       delivered: false,
       via: 'send_email',
-      permanent: false,
-      error: `send_email refused the message: ${(error as Error).message}`,
+      permanent,
+      error: `send_email refused the message: ${(error as Error).message}${permanent ? ` (${UNVERIFIED_DESTINATION_HINT})` : ''}`,
     }
   }
 }

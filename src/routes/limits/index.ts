@@ -5,15 +5,18 @@ import {
   API_RATE_LIMIT_PERIOD_SECONDS,
   DEFAULT_LIST_LIMIT,
   DEFAULT_STATS_LIMIT,
+  MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_LIST_LIMIT,
   MAX_MESSAGE_BYTES,
+  MAX_OUTGOING_RECIPIENTS,
   MAX_RECIPIENTS_PER_MESSAGE,
   MAX_STATS_LIMIT,
+  MAX_STORED_RECIPIENTS_PER_FIELD,
 } from '../../limits'
 import { retentionSettings } from '../../mail/retention'
 import type { AppEnv } from '../../env'
 import { describe, json } from '../../http/openapi/describe'
-import { Limits } from './schema'
+import { Limits, OUTBOUND_RULES } from './schema'
 
 /** `GET /api/limits`: the service's retention rules and limits, so clients need not guess. */
 export const limitsRoutes = new Hono<AppEnv>()
@@ -24,7 +27,8 @@ limitsRoutes.get(
     tag: 'Service',
     access: 'anyone',
     summary: 'Get retention rules and limits',
-    description: 'How long public mail is kept, message and list limits, and rate limits.',
+    description:
+      'How long public mail is kept, message and list limits, rate limits, and who outbound mail can reach.',
     responses: { 200: json(Limits, 'The limits of this deployment') },
   }),
   (c) => {
@@ -36,7 +40,17 @@ limitsRoutes.get(
         appliesTo: 'unstarred messages of public inboxes, oldest first',
         neverDeleted: 'starred messages, reserved addresses, owned domains',
       },
-      messages: { maxBytes: MAX_MESSAGE_BYTES, maxRecipients: MAX_RECIPIENTS_PER_MESSAGE },
+      messages: {
+        maxBytes: MAX_MESSAGE_BYTES,
+        maxRecipients: MAX_RECIPIENTS_PER_MESSAGE,
+        maxAttachments: MAX_ATTACHMENTS_PER_MESSAGE,
+        storedAddressesPerHeader: MAX_STORED_RECIPIENTS_PER_FIELD,
+      },
+      outbound: {
+        maxRecipients: MAX_OUTGOING_RECIPIENTS,
+        maxBytes: MAX_MESSAGE_BYTES,
+        ...OUTBOUND_RULES,
+      },
       lists: {
         messages: { defaultLimit: DEFAULT_LIST_LIMIT, maxLimit: MAX_LIST_LIMIT },
         mailstats: { defaultLimit: DEFAULT_STATS_LIMIT, maxLimit: MAX_STATS_LIMIT },

@@ -9,6 +9,18 @@ const windowLimit = z.object({
 })
 const listLimit = z.object({ defaultLimit: z.number().int(), maxLimit: z.number().int() })
 
+/** Who outbound mail can reach: the same text in the response and the documentation. */
+export const OUTBOUND_RULES = {
+  reachable:
+    "Inboxes of this service, and through Email Routing's send_email binding the account's verified destination addresses only.",
+  others:
+    "Any other recipient is refused (400, with Cloudflare's reason) until the sending domain is onboarded to Cloudflare Email Service, which caps a message at 5 MiB.",
+  onboarding:
+    'Cloudflare dashboard: Email Routing (verify destination addresses), or Email Service: onboard the domain and publish the SPF and DKIM records it shows.',
+}
+
+const OUTBOUND_EXAMPLE = { maxRecipients: 3, maxBytes: 26214400, ...OUTBOUND_RULES }
+
 /** GET /api/limits. */
 export const Limits = z
   .object({
@@ -18,7 +30,19 @@ export const Limits = z
       appliesTo: z.string(),
       neverDeleted: z.string(),
     }),
-    messages: z.object({ maxBytes: z.number().int(), maxRecipients: z.number().int() }),
+    messages: z.object({
+      maxBytes: z.number().int(),
+      maxRecipients: z.number().int(),
+      maxAttachments: z.number().int(),
+      storedAddressesPerHeader: z.number().int(),
+    }),
+    outbound: z.object({
+      maxRecipients: z.number().int(),
+      maxBytes: z.number().int(),
+      reachable: z.string(),
+      others: z.string(),
+      onboarding: z.string(),
+    }),
     lists: z.object({ messages: listLimit, mailstats: listLimit }),
     rateLimits: z.object({ apiKey: windowLimit, anonymous: windowLimit }),
   })
@@ -31,7 +55,13 @@ export const Limits = z
         appliesTo: 'unstarred messages of public inboxes, oldest first',
         neverDeleted: 'starred messages, reserved addresses, owned domains',
       },
-      messages: { maxBytes: 26214400, maxRecipients: 100 },
+      messages: {
+        maxBytes: 26214400,
+        maxRecipients: 100,
+        maxAttachments: 100,
+        storedAddressesPerHeader: 1000,
+      },
+      outbound: OUTBOUND_EXAMPLE,
       lists: {
         messages: { defaultLimit: 20, maxLimit: 1000 },
         mailstats: { defaultLimit: 20, maxLimit: 1000 },

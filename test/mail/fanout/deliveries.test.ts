@@ -448,3 +448,22 @@ describe('forwarding', () => {
     expect(body).toBe('Body line \xe9\r\n')
   })
 })
+
+describe('deliveries that can never succeed', () => {
+  it('#14.5 marks a webhook answered 4xx (not 408/429) failed at once, and retries a 429', async () => {
+    const owner = await createAccount()
+    await reserve('gone@dl.test', owner.apiKey)
+    await configure('gone@dl.test', owner.headers, { webhook: 'https://receiver.example.com/x' })
+    const { stored, jobs } = await storeAndQueue('gone@dl.test')
+    const answers = [429, 410]
+    vi.spyOn(globalThis, 'fetch').mockImplementation(
+      async () => new Response('no', { status: answers.shift() }),
+    )
+    const first = await consume(jobs[0], 1)
+    expect(first.retryMessages).toEqual([{ msgId: 'msg-1' }])
+    const second = await consume(jobs[0], 2)
+    expect(second.explicitAcks).toEqual(['msg-2'])
+    const delivery = await findDelivery(database(env.DB), `${stored[0]._id}.webhook`)
+    expect(delivery).toMatchObject({ status: 'failed', lastError: 'HTTP 410' })
+  })
+})

@@ -1,0 +1,225 @@
+import { createMessageBatch } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import worker from '../../src/index'
+import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_RECIPIENTS_PER_MESSAGE,
+  MAX_STORED_RECIPIENTS_PER_FIELD,
+  RETENTION_MAX_DELETES_PER_RUN,
+} from '../../src/limits'
+import type { DeliveryJob } from '../../src/mail/fanout/notify'
+import { ingestBatch, ingestMessage } from '../../src/mail/inbound/ingest'
+import { runRetention } from '../../src/mail/retention'
+import { createAccount, json, reserve } from '../requests'
+import { D1, WORKERS } from './cloudflare-limits'
+import { Invocation } from './limits'
+
+// Every entry point at the worst case the code's own limits allow, through bindings that
+// enforce Cloudflare's production limits (issue #14 item 1). Each test names the plan it needs.
+
+const encoder = new TextEncoder()
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+function message(head: string[], body: string): Uint8Array {
+  return encoder.encode([...head, '', body, ''].join('\r\n'))
+}
+
+function recipients(count: number, domain: string): string[] {
+  return Array.from({ length: count }, (_, i) => `r${i}@${domain}`)
+}
+
+function withAttachments(count: number, to: string): Uint8Array {
+  const parts = Array.from({ length: count }, (_, i) => [
+    '--b',
+    `Content-Type: text/plain; name="f${i}.txt"`,
+    `Content-Disposition: attachment; filename="f${i}.txt"`,
+    '',
+    `file ${i} of ${to}`,
+  ]).flat()
+  return message(
+    [
+      'From: a@example.org',
+      `To: ${to}`,
+      'Subject: many attachments',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"',
+    ],
+    [...parts, '--b--'].join('\r\n'),
+  )
+}
+
+async function rowOf(id: string) {
+  return env.DB.prepare(
+    'select to_json as "to", headers_json as headers from messages where id = ?',
+  )
+    .bind(id)
+    .first<{ to: string; headers: string }>()
+}
+
+describe('ingest at the worst case (Workers Free unless named)', () => {
+  it('#14.3 stores a To: header of 50,000 addresses within D1 row size, the list capped in the row', async () => {
+    const invocation = new Invocation('free')
+    // 50,000 short addresses: about 490 KB, under the 512 KB header cap, so it is parsed.
+    const to = Array.from({ length: 50_000 }, (_, i) => `${i}@w.t`).join(',')
+    const [stored] = await ingestMessage(
+      invocation.env(),
+      message(['From: a@example.org', `To: ${to}`, 'Subject: wide'], 'hi'),
+      { from: 'a@example.org', to: ['one@wide.test'] },
+    )
+    invocation.assertWithinLimits()
+    expect(invocation.largestBoundValue).toBeLessThanOrEqual(D1.valueOrRowBytes)
+    const row = await rowOf(stored._id)
+    expect(JSON.parse(row!.to)).toHaveLength(MAX_STORED_RECIPIENTS_PER_FIELD)
+    // The full list is still in the headers (and the raw message).
+    expect(row!.headers).toContain('49999@w.t')
+  })
+
+  it('#14.3 refuses 1,500 attachments permanently (413) without touching storage', async () => {
+    const invocation = new Invocation('free')
+    const refusal = await ingestMessage(invocation.env(), withAttachments(1500, 'x@att.test'), {
+      from: 'a@example.org',
+      to: recipients(50, 'att.test'),
+    }).catch((error: Error) => error)
+    invocation.assertWithinLimits()
+    expect(refusal).toMatchObject({ name: 'Refusal', status: 413 })
+    expect((refusal as Error).message).toContain(`at most ${MAX_ATTACHMENTS_PER_MESSAGE}`)
+    expect(invocation.largestBatch).toBeLessThanOrEqual(D1.statementsPerBatch)
+  })
+
+  it('#14.3 stores the most attachments to the most recipients on Workers Paid, batches split', async () => {
+    const invocation = new Invocation('paid')
+    const stored = await ingestMessage(
+      invocation.env(),
+      withAttachments(MAX_ATTACHMENTS_PER_MESSAGE, 'x@most.test'),
+      { from: 'a@example.org', to: recipients(MAX_RECIPIENTS_PER_MESSAGE, 'most.test') },
+    )
+    invocation.assertWithinLimits()
+    expect(stored).toHaveLength(MAX_RECIPIENTS_PER_MESSAGE)
+    // Every recipient row has every attachment row (copied by insert-select).
+    const last = await env.DB.prepare(
+      'select count(*) as n from message_attachments where message_id = ?',
+    )
+      .bind(stored[stored.length - 1]._id)
+      .first<{ n: number }>()
+    expect(last?.n).toBe(MAX_ATTACHMENTS_PER_MESSAGE)
+  })
+
+  it('#14.1 stores a 25 MiB single-attachment message on Workers Free', async () => {
+    const invocation = new Invocation('free')
+    const line = 'QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n'
+    const lines = Math.floor((25 * 1024 * 1024 - 1024) / line.length)
+    const raw = message(
+      [
+        'From: a@example.org',
+        'To: big@size.test',
+        'Subject: big',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+      ],
+      [
+        '--b',
+        'Content-Type: application/octet-stream; name="big.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        line.repeat(lines),
+        '--b--',
+      ].join('\r\n'),
+    )
+    const [stored] = await ingestMessage(invocation.env(), raw, {
+      from: 'a@example.org',
+      to: ['big@size.test'],
+    })
+    invocation.assertWithinLimits()
+    expect(stored.inbox).toBe('big@size.test')
+  }, 60_000)
+
+  it('#14.1 stores the fullest bridge batch (50 messages x 100 recipients) on Workers Free', async () => {
+    const invocation = new Invocation('free')
+    const items = Array.from({ length: 50 }, (_, i) => ({
+      raw: message(['From: a@example.org', 'To: x@bridge.test', `Subject: m${i}`], 'hi'),
+      envelope: {
+        from: 'a@example.org',
+        to: recipients(MAX_RECIPIENTS_PER_MESSAGE, 'bridge.test'),
+        key: `bridge-batch-${i}`,
+      },
+    }))
+    const results = await ingestBatch(invocation.env(), items)
+    invocation.assertWithinLimits()
+    expect(results.every((result) => 'messages' in result && result.messages.length === 100)).toBe(
+      true,
+    )
+    expect(invocation.largestBatch).toBeLessThanOrEqual(D1.statementsPerBatch)
+    expect(invocation.d1Queries).toBeLessThanOrEqual(D1.queriesPerInvocation.free)
+  }, 60_000)
+})
+
+describe('retention at the worst case', () => {
+  it('#14.1 a run with a backlog stays within Workers Free limits', async () => {
+    const old = new Date(Date.now() - 200 * 3_600_000)
+    // 12 arrivals x 100 recipients: 1,200 expired public rows, more than one run deletes.
+    await ingestBatch(
+      env,
+      Array.from({ length: 12 }, (_, i) => ({
+        raw: message(['From: a@example.org', 'To: x@old.test', `Subject: old ${i}`], 'old'),
+        envelope: { from: 'a@example.org', to: recipients(100, `old${i}.test`) },
+      })),
+      old,
+    )
+    const invocation = new Invocation('free')
+    const report = await runRetention(invocation.env())
+    invocation.assertWithinLimits()
+    expect(report.expired).toBe(RETENTION_MAX_DELETES_PER_RUN)
+    expect(report.backlog).toBe(true)
+  }, 60_000)
+})
+
+describe('the deliveries consumer at the worst case', () => {
+  it('#14.5 delivers a full batch of 25 webhooks with at most 6 connections open at once', async () => {
+    const owner = await createAccount({ privateAddressCredits: 25 })
+    const jobs: DeliveryJob[] = []
+    const recording = {
+      send: async (body: DeliveryJob) => void jobs.push(body),
+      sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
+        for (const m of messages) jobs.push(m.body)
+      },
+    } as unknown as Queue
+    for (let i = 0; i < 25; i++) {
+      const address = `hook${i}@conn.test`
+      await reserve(address, owner.apiKey)
+      await json(`/api/addresses/${address}`, {
+        method: 'PUT',
+        headers: { ...owner.headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ webhook: `https://receiver.example.com/${i}` }),
+      })
+    }
+    await ingestMessage(
+      { ...env, DELIVERIES: recording },
+      message(['From: a@example.org', 'To: hook0@conn.test', 'Subject: hooks'], 'hi'),
+      { from: 'a@example.org', to: Array.from({ length: 25 }, (_, i) => `hook${i}@conn.test`) },
+    )
+    expect(jobs).toHaveLength(25)
+
+    // 4 D1 queries per webhook delivery: a batch of 25 (100 queries) needs Workers Paid.
+    const invocation = new Invocation('paid')
+    // The receiver answers only after a turn of the event loop, so concurrent requests overlap.
+    const receiver = async () => {
+      await scheduler.wait(5)
+      return new Response('ok')
+    }
+    vi.spyOn(globalThis, 'fetch').mockImplementation(invocation.fetch(receiver))
+    const batch = createMessageBatch<DeliveryJob>('mailsac-edge-deliveries', [
+      ...jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+    ])
+    await worker.queue(batch, invocation.env())
+    invocation.assertWithinLimits()
+    expect(invocation.peakConnections).toBe(WORKERS.simultaneousConnections)
+    const delivered = await env.DB.prepare(
+      "select count(*) as n from deliveries where status = 'delivered' and address like '%@conn.test'",
+    ).first<{ n: number }>()
+    expect(delivered?.n).toBe(25)
+  }, 60_000)
+})
