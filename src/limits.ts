@@ -178,3 +178,12 @@ export const WAIT_REGEX_INPUT_CHARS = 64 * 1024
 
 /** Messages of an inbox a wait (or latest) examines per query, newest first. */
 export const WAIT_SCAN_MESSAGES = 200
+
+/** Search (`?q=`, inbox-search): terms per query, each costing a few of D1's 100 bound parameters. */
+export const SEARCH_MAX_TERMS = 12
+
+/** Search: characters of one term's value, so one query cannot make every row compare a page. */
+export const SEARCH_MAX_TERM_CHARS = 200
+
+/** Search: characters of the text body kept (lower-cased) in D1 for plain words; bodies are in R2. */
+export const SEARCH_TEXT_CHARS = 4096

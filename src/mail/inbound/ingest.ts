@@ -1,7 +1,7 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
-import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
+import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE, SEARCH_TEXT_CHARS } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
 import type { Arrival, Envelope, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
@@ -68,8 +68,8 @@ type PreparedArrival = {
   extracted: Extracted
 }
 
-/** The links, codes and action link of a message: found once here, stored on every row. */
-type Extracted = { links: string[]; codes: string[]; actionLink: string | null }
+/** The links, codes, action link and search text of a message: found once, stored on every row. */
+type Extracted = { links: string[]; codes: string[]; actionLink: string | null; searchText: string }
 
 async function extract(parsed: ParsedMessage): Promise<Extracted> {
   const html = await readHtml(parsed.html)
@@ -78,6 +78,8 @@ async function extract(parsed: ParsedMessage): Promise<Extracted> {
     links,
     codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
     actionLink: findActionLink(links, html.anchors),
+    // Lower-cased here, in JavaScript, so non-ASCII matches too (SQLite's lower() is ASCII-only).
+    searchText: (parsed.text || html.text).slice(0, SEARCH_TEXT_CHARS).toLowerCase(),
   }
 }
 

@@ -3,6 +3,9 @@ import { z } from 'zod'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
 import { accountInbox, searchAccountMessages } from '../../db/queries/inbox'
+import { searchAccountMail } from '../../db/queries/search'
+import { searchQueryOrFail } from '../../http/search'
+import { usesSearchSyntax } from '../../lib/search-query'
 import { fail } from '../../http/errors'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../limits'
 import type { AppEnv } from '../../env'
@@ -80,20 +83,28 @@ inboxRoutes.get(
     tag: 'Inbox',
     access: 'account',
     summary: 'Search owned mail',
-    description: 'Messages whose subject, sender or recipient contains the query.',
+    description:
+      'Messages whose subject, sender or recipient contains the query (Mailsac). A query with ' +
+      'search syntax (an operator such as `from:` or `is:unread`, a quoted phrase or a `-`) is ' +
+      'searched by it instead: README "Search".',
     responses: { 200: json(InboxSearch, 'Matching messages') },
+    failures: { 400: 'Invalid search: the reason (unbalanced quote, unknown operator, ...).' },
   }),
   accountOnly,
-  validate('query', z.object({ query: z.string().min(1) })),
+  validate('query', z.object({ query: z.string().min(1).max(2000) })),
   async (c) => {
     const account = requireAccount(c.get('account'))
     const { query } = c.req.valid('query')
-    const rows = await searchAccountMessages(
-      database(c.env.DB),
-      account.id,
-      { subject: query, from: query, to: query },
-      'or',
-    )
+    const db = database(c.env.DB)
+    // Without the syntax, Mailsac's meaning: the whole query contained in subject, from or to.
+    const rows = usesSearchSyntax(query)
+      ? await searchAccountMail(db, account.id, searchQueryOrFail(query))
+      : await searchAccountMessages(
+          db,
+          account.id,
+          { subject: query, from: query, to: query },
+          'or',
+        )
     return c.json({ query, messages: rows.map(messageJson) })
   },
 )

@@ -1,0 +1,1 @@
+ALTER TABLE `messages` ADD `search_text` text DEFAULT '' NOT NULL;
