@@ -1,7 +1,7 @@
 import { database } from '../../db/client'
 import { findOwnershipFor } from '../../db/queries/addresses'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
-import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE, SEARCH_TEXT_CHARS } from '../../limits'
+import { MAX_MESSAGE_BYTES, MAX_RECIPIENTS_PER_MESSAGE } from '../../limits'
 import { domainOf, normalizeAddress } from '../../lib/address'
 import type { Arrival, Envelope, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
@@ -14,6 +14,7 @@ import { enforceMessageLimits } from './recycle'
 import { randomString } from '../../lib/random'
 import { Refusal, type RefusalStatus } from '../refusal'
 import { sanitizeHtml } from './sanitize'
+import { searchText } from './search-text'
 import { attachmentKey, buildPack, packKey, type MessageContent, type PackSlot } from './storage'
 
 /** The bindings the pipeline touches; tests pass a bucket that fails to prove no mail is lost. */
@@ -78,8 +79,7 @@ async function extract(parsed: ParsedMessage): Promise<Extracted> {
     links,
     codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
     actionLink: findActionLink(links, html.anchors),
-    // Lower-cased here, in JavaScript, so non-ASCII matches too (SQLite's lower() is ASCII-only).
-    searchText: (parsed.text || html.text).slice(0, SEARCH_TEXT_CHARS).toLowerCase(),
+    searchText: searchText(parsed, html.text),
   }
 }
 
