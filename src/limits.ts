@@ -214,3 +214,12 @@ export const D1_MAX_STATEMENTS_PER_BATCH = 1000
  * (https://developers.cloudflare.com/workers/platform/limits/).
  */
 export const MAX_OUTGOING_CONNECTIONS = 6
+
+/** Search (`?q=`, inbox-search): terms per query, each costing a few of D1's 100 bound parameters. */
+export const SEARCH_MAX_TERMS = 12
+
+/** Search: characters of one term's value, so one query cannot make every row compare a page. */
+export const SEARCH_MAX_TERM_CHARS = 200
+
+/** Search: characters of the text body kept (lower-cased) in D1 for plain words; bodies are in R2. */
+export const SEARCH_TEXT_CHARS = 4096

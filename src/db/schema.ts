@@ -143,6 +143,9 @@ export const messages = sqliteTable(
     links: text('links_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     codes: text('codes_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     actionLink: text('action_link'),
+    // Subject, people and the text body's first SEARCH_TEXT_CHARS, lower-cased: what plain
+    // search words match, since bodies live in R2 (src/mail/inbound/search-text.ts).
+    searchText: text('search_text').notNull().default(''),
     packKey: text('pack_key').notNull(),
     // The raw message is `size` bytes at `rawOffset`; the parsed bodies JSON follows it.
     rawOffset: integer('raw_offset').notNull(),

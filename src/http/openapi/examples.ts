@@ -31,6 +31,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   deleteAddressMessages: 'true',
   download: '1',
   query: 'invoice',
+  q: 'from:billing@example.org is:unread -label:done "your invoice"',
   andSubjectIncludes: 'invoice',
   andFrom: 'billing@example.org',
   andTo: 'jeff@example.com',

@@ -14,6 +14,7 @@ import type { Envelope, IngestBindings } from './arrival'
 import { findActionLink, findCodes } from './codes'
 import { denylistRefusals } from './denylist'
 import { messageLinks, readHtml } from './links'
+import { searchText } from './search-text'
 import { parseMessage, type ParsedMessage } from './parse'
 import { checkAttachmentBlobs } from './storage'
 
@@ -57,8 +58,13 @@ export type PreparedArrival = {
   extracted: Extracted
 }
 
-/** The links, codes and action link of a message: found once here, stored on every row. */
-export type Extracted = { links: string[]; codes: string[]; actionLink: string | null }
+/** The links, codes, action link and search text of a message: found once, stored on every row. */
+export type Extracted = {
+  links: string[]
+  codes: string[]
+  actionLink: string | null
+  searchText: string
+}
 
 async function extract(parsed: ParsedMessage): Promise<Extracted> {
   const html = await readHtml(parsed.html)
@@ -67,6 +73,7 @@ async function extract(parsed: ParsedMessage): Promise<Extracted> {
     links,
     codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
     actionLink: findActionLink(links, html.anchors),
+    searchText: searchText(parsed, html.text),
   }
 }
 

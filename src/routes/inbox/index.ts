@@ -3,6 +3,9 @@ import { z } from 'zod'
 import { accountOnly, requireAccount } from '../../http/auth'
 import { database } from '../../db/client'
 import { accountInbox, searchAccountMessages } from '../../db/queries/inbox'
+import { searchAccountMail } from '../../db/queries/search'
+import { searchQueryOrFail } from '../../http/search'
+import { usesSearchSyntax } from '../../lib/search-query'
 import { fail } from '../../http/errors'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../limits'
 import type { AppEnv } from '../../env'
@@ -84,17 +87,28 @@ inboxRoutes.get(
     access: 'account',
     summary: 'Search owned mail',
     description:
-      "Messages whose subject, sender or recipient contains the query; without one, the account's latest messages.",
+      "Messages whose subject, sender or recipient contains the query (Mailsac); without one, the account's latest messages. " +
+      'A query with search syntax (an operator such as `from:` or `is:unread`, a quoted phrase or a `-`) is ' +
+      'searched by it instead: README "Search".',
     responses: { 200: json(InboxSearch, 'Matching messages') },
+    failures: { 400: 'Invalid search: the reason (unbalanced quote, unknown operator, ...).' },
   }),
   accountOnly,
-  validate('query', z.object({ query: z.string().optional() })),
+  validate('query', z.object({ query: z.string().max(2000).optional() })),
   async (c) => {
     const account = requireAccount(c.get('account'))
     // Optional, as in Mailsac's document (issue #16 item 7): no query matches every message.
     const query = c.req.valid('query').query ?? ''
-    const terms = query ? { subject: query, from: query, to: query } : {}
-    const rows = await searchAccountMessages(database(c.env.DB), account.id, terms, 'or')
+    const db = database(c.env.DB)
+    // Without the syntax, Mailsac's meaning: the whole query contained in subject, from or to.
+    const rows = usesSearchSyntax(query)
+      ? await searchAccountMail(db, account.id, searchQueryOrFail(query))
+      : await searchAccountMessages(
+          db,
+          account.id,
+          query ? { subject: query, from: query, to: query } : {},
+          'or',
+        )
     return c.json({ query, messages: rows.map(messageJson) })
   },
 )

@@ -12,17 +12,20 @@ import {
   updateMessage,
 } from '../../db/queries/messages'
 import { touchRecents } from '../../db/queries/account-stats'
+import { searchInboxMessages } from '../../db/queries/search'
 import { fail } from '../../http/errors'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { attachmentKey, releaseStorage } from '../../mail/inbound/storage'
 import type { AppEnv } from '../../env'
 import { downloadHeaders, pageQuery, validate } from '../../http/validation'
+import { searchQueryOrFail } from '../../http/search'
 import { describe, file, json, media, pathParam } from '../../http/openapi/describe'
 import { MessageList } from '../../http/openapi/common'
 import { FullMessage, fullMessageJson, Message, messageJson } from '../../mail/message-json'
 import {
   AttachmentList,
   folderParam,
+  searchParam,
   GroupedHeaders,
   headersQuery,
   labelParam,
@@ -76,18 +79,26 @@ messagesRoutes.get(
     tag: 'Messages',
     access: 'inbox',
     summary: 'List inbox messages',
-    description: 'The messages of an inbox, newest first; `until` pages back in time.',
+    description:
+      'The messages of an inbox, newest first; `until` pages back in time. `q` narrows them ' +
+      'with the search syntax (README "Search"): `from:`, `subject:`, `is:unread`, ...',
     responses: { 200: json(MessageList, 'Messages of the inbox') },
+    failures: { 400: 'Invalid search: the reason (unbalanced quote, unknown operator, ...).' },
   }),
-  validate('query', pageQuery),
+  validate('query', pageQuery.extend({ q: searchParam.optional() })),
   async (c) => {
     const db = database(c.env.DB)
     const account = c.get('account')
+    const { q, ...page } = c.req.valid('query')
+    const search = q === undefined ? undefined : searchQueryOrFail(q)
     const { access, result: rows } = await withInboxAccess(
       db,
       c.req.param('email'),
       account,
-      (inbox, viewerId) => listInboxMessages(db, inbox, viewerId, c.req.valid('query')),
+      (inbox, viewerId) =>
+        search
+          ? searchInboxMessages(db, inbox, viewerId, page, search)
+          : listInboxMessages(db, inbox, viewerId, page),
     )
     // `recents` of GET /api/me; written after the response so listing does not wait on it.
     if (account) c.executionCtx.waitUntil(touchRecents(db, account, access.inbox))

@@ -10,6 +10,9 @@ export const headersQuery = z.object({
   download: z.string().optional(),
 })
 
+/** `?q=` of an inbox's list: the search syntax of src/lib/search-query.ts. */
+export const searchParam = z.string().max(2000)
+
 export const labelParam = z.string().min(1).max(100)
 
 export const folderParam = z.enum(['inbox', 'all', 'spam', 'trash'])

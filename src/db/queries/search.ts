@@ -1,0 +1,101 @@
+// The SQL of the search syntax (src/lib/search-query.ts). Every value is a bound parameter;
+// "contains" is instr(lower(...)) rather than LIKE, so `%` and `_` in a query mean themselves.
+import { and, desc, eq, gte, isNotNull, lt, not, or, sql, type SQL } from 'drizzle-orm'
+import type { SearchQuery, SearchTerm } from '../../lib/search-query'
+import type { Database } from '../client'
+import { messages } from '../schema'
+import { MAX_SEARCH_RESULTS } from './inbox'
+import { inOwnInboxVisible, visibleInInbox } from './privacy'
+
+/** Case-insensitive "contains" on a text column. */
+function contains(column: SQL, needle: string): SQL {
+  return sql`instr(lower(${column}), ${needle.toLowerCase()}) > 0`
+}
+
+/** One person of a recipient list, as `name <address>`, contains `needle`. */
+function personContains(
+  column: typeof messages.from | typeof messages.to | typeof messages.cc,
+  needle: string,
+): SQL {
+  return sql`exists (select 1 from json_each(${column}) where instr(lower(coalesce(json_extract(value, '$.name'), '') || ' <' || coalesce(json_extract(value, '$.address'), '') || '>'), ${needle.toLowerCase()}) > 0)`
+}
+
+function termCondition(term: SearchTerm): SQL {
+  switch (term.kind) {
+    case 'text':
+      // Subject, people and body in one lower-cased column (src/mail/inbound/search-text.ts).
+      return sql`instr(${messages.searchText}, ${term.value.toLowerCase()}) > 0`
+    case 'from':
+      return personContains(messages.from, term.value)
+    case 'to':
+      // As in the wait filter: To, Cc, or the inbox it was delivered to.
+      return or(
+        personContains(messages.to, term.value),
+        personContains(messages.cc, term.value),
+        contains(sql`${messages.inbox}`, term.value),
+      ) as SQL
+    case 'subject':
+      return contains(sql`${messages.subject}`, term.value)
+    case 'label':
+      return sql`exists (select 1 from json_each(${messages.labels}) where lower(value) = ${term.value.toLowerCase()})`
+    case 'hasAttachment':
+      return sql`${messages.attachments} <> '[]'`
+    case 'read':
+      return eq(messages.read, true)
+    case 'unread':
+      return eq(messages.read, false)
+    case 'starred':
+      return isNotNull(messages.savedBy)
+    case 'after':
+      return gte(messages.received, term.date)
+    case 'before':
+      return lt(messages.received, term.date)
+    case 'larger':
+      return sql`${messages.size} > ${term.bytes}`
+    case 'smaller':
+      return sql`${messages.size} < ${term.bytes}`
+  }
+}
+
+/** SQL: the message matches every term of the query (undefined for an empty query). */
+export function searchCondition(query: SearchQuery): SQL | undefined {
+  return and(
+    ...query.terms.map((term) => {
+      const condition = termCondition(term)
+      return term.negated ? not(condition) : condition
+    }),
+  )
+}
+
+/** A page of an inbox matching a search, newest first (GET .../messages?q=). */
+export function searchInboxMessages(
+  db: Database,
+  inbox: string,
+  viewerId: string | null,
+  page: { until?: Date; limit: number },
+  query: SearchQuery,
+) {
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.inbox, inbox),
+        page.until ? lt(messages.received, page.until) : undefined,
+        visibleInInbox(viewerId),
+        searchCondition(query),
+      ),
+    )
+    .orderBy(desc(messages.received), desc(messages.id))
+    .limit(page.limit)
+}
+
+/** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
+export function searchAccountMail(db: Database, accountId: string, query: SearchQuery) {
+  return db
+    .select()
+    .from(messages)
+    .where(and(inOwnInboxVisible(accountId), searchCondition(query)))
+    .orderBy(desc(messages.received), desc(messages.id))
+    .limit(MAX_SEARCH_RESULTS)
+}
