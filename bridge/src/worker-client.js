@@ -4,6 +4,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { randomUUID } from 'node:crypto'
+import { multipartStream } from './multipart.js'
 
 /** The Worker answered with a non-2xx status; `message` is the Worker's own text. */
 export class WorkerResponseError extends Error {
@@ -385,18 +386,4 @@ function causeMessage(err) {
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message
   }
   return String(err)
-}
-
-/**
- * The parts of a multipart body in order, the message's bytes streamed as they come.
- * @param {Buffer} head
- * @param {Buffer | AsyncIterable<Uint8Array>} body
- * @param {Buffer} tail
- * @returns {AsyncIterable<Uint8Array>}
- */
-async function* multipartStream(head, body, tail) {
-  yield head
-  if (Buffer.isBuffer(body)) yield body
-  else for await (const chunk of body) yield chunk
-  yield tail
 }

@@ -1,6 +1,6 @@
 // The AUTHORIZATION state's verbs (RFC 1939 section 4, 7; RFC 2595 STLS; RFC 5034 AUTH).
 import { normalizeAddress } from '../address.js'
-import { CLEARTEXT_REFUSED, State, WRONG_STATE } from './connection.js'
+import { CLEARTEXT_REFUSED, State, WRONG_STATE } from './states.js'
 import { decodeSaslPlain } from './sasl-plain.js'
 
 /** @typedef {import('./connection.js').Pop3Connection} Session */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { State, WRONG_STATE } from './states.js'
 import { cleartextLoginAllowed } from '../cleartext.js'
 import { MAX_LOGIN_FAILURES, POP3_IDLE_TIMEOUT_MS } from '../limits.js'
 import { LINE_TOO_LONG } from './command-reader.js'
@@ -13,17 +14,7 @@ import { Pop3Transport } from './transport.js'
 /** @typedef {import('./mailbox.js').MailStore} MailStore */
 /** @typedef {import('./command-reader.js').CommandLine} CommandLine */
 /** @typedef {import('node:net').Socket} Socket */
-
-/** @typedef {'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE'} Pop3State */
-
-/** RFC 1939 section 3: the states a POP3 session moves through. */
-export const State = Object.freeze({
-  AUTHORIZATION: /** @type {Pop3State} */ ('AUTHORIZATION'),
-  TRANSACTION: /** @type {Pop3State} */ ('TRANSACTION'),
-  UPDATE: /** @type {Pop3State} */ ('UPDATE'),
-})
-
-export const WRONG_STATE = '-ERR command not valid in this state'
+/** @typedef {import('./states.js').Pop3State} Pop3State */
 
 /**
  * @typedef {object} ConnectionOptions
@@ -36,10 +27,6 @@ export const WRONG_STATE = '-ERR command not valid in this state'
  * @property {number} loginFailureDelayMs
  * @property {number} loginTimeoutMs autologout before login (POP3_IDLE_TIMEOUT_MS after)
  */
-
-/** Dovecot's words for it, which mail clients already know how to show. */
-export const CLEARTEXT_REFUSED =
-  '-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections'
 
 /**
  * One POP3 session (RFC 1939, with RFC 2449 CAPA, RFC 2595 STLS and RFC 5034 SASL PLAIN): the

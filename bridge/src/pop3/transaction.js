@@ -1,6 +1,6 @@
 // The TRANSACTION state's verbs (RFC 1939 section 5, 7): they read the snapshot taken at
 // login and mark deletions, which wait for UPDATE.
-import { State, WRONG_STATE } from './connection.js'
+import { State, WRONG_STATE } from './states.js'
 import { MailStoreError } from './mailbox.js'
 import { MessageEncoder } from './message-encoder.js'
 
