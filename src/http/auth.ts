@@ -88,6 +88,7 @@ export function mailsacKeyAuth(
       }
       c.set('account', session?.account ?? null)
       if (session) c.set('csrfToken', session.session.csrfToken)
+      else if (keyRequired(c.env) && !KEYLESS_PATHS.has(c.req.path)) fail(401, KEY_REQUIRED)
       return next()
     }
     const account = await findAccountByApiKey(database(c.env.DB), apiKey.trim())
@@ -99,6 +100,19 @@ export function mailsacKeyAuth(
     return next()
   })
 }
+
+/**
+ * `REQUIRE_API_KEY = "true"`: every /api route and the websocket need a key (or a web
+ * session), as Mailsac itself now requires. Off by default, so public inboxes stay keyless.
+ */
+export function keyRequired(env: { REQUIRE_API_KEY?: string }): boolean {
+  return env.REQUIRE_API_KEY === 'true'
+}
+
+export const KEY_REQUIRED = 'This service requires an API key on every request (REQUIRE_API_KEY).'
+
+/** What stays open without a key: the API reference, so a client can learn how to get one. */
+const KEYLESS_PATHS = new Set(['/api/openapi.json'])
 
 /** Guards `/internal/*` routes with a bearer token from the environment, compared in constant time. */
 export function bearerToken(secretName: 'ADMIN_TOKEN' | 'INGEST_TOKEN') {

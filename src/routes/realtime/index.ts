@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { sessionFromCookie } from '../../http/auth'
+import { sessionFromCookie, keyRequired, KEY_REQUIRED } from '../../http/auth'
 import type { Account } from '../../db/queries/accounts'
 import { database } from '../../db/client'
 import { SUBSCRIPTION_HEADER } from '../../durable/realtime-hub'
@@ -88,10 +88,14 @@ realtimeRoutes.get(
         'This is a websocket endpoint: connect with a websocket client (Upgrade: websocket).',
       )
     }
+    const apiKey = c.req.query('key') ?? c.req.header('mailsac-key') ?? null
+    if (keyRequired(c.env) && !apiKey && c.req.query('session') !== '1') {
+      return refuseSocket(401, KEY_REQUIRED)
+    }
     const decision = await resolveSubscription(database(c.env.DB), {
       username: c.req.query('_id') ?? null,
       // `key` as Mailsac documents it; the Mailsac-Key header for clients that can set one.
-      apiKey: c.req.query('key') ?? c.req.header('mailsac-key') ?? null,
+      apiKey,
       addresses: c.req.query('addresses') ?? null,
       ...(c.req.query('session') === '1' ? { sessionAccount: await sessionAccount(c) } : {}),
     })
