@@ -91,7 +91,15 @@ function shutdown(code) {
 process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
 
-run('wrangler dev', wrangler, ['dev', '--ip', '127.0.0.1', '--port', port], {})
+// A test suite polling the local stack with no key would meet the production rate limits
+// (600 requests a minute per address): lifted here unless RATE_LIMITS=on is set.
+const rateLimits = env.RATE_LIMITS === 'on' ? 'on' : 'off'
+run(
+  'wrangler dev',
+  wrangler,
+  ['dev', '--ip', '127.0.0.1', '--port', port, '--var', `RATE_LIMITS:${rateLimits}`],
+  {},
+)
 if (existsSync(join(root, 'bridge', 'src', 'index.js'))) {
   // A 1 MB young generation keeps the bridge's memory flat under many sessions (bench/bridge.mjs).
   run('bridge', process.execPath, ['--max-semi-space-size=1', join(root, 'bridge', 'src', 'index.js')], {

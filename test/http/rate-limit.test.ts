@@ -182,3 +182,28 @@ describe('failed authentication and sign-in', () => {
     expect(results).toEqual([401, 401, 401, 429])
   })
 })
+
+describe('RATE_LIMITS = "off" (npm start’s local stack, #16.10)', () => {
+  it('lifts the limits and says so in GET /api/limits', async () => {
+    const offEnv = { ...tightEnv, RATE_LIMITS: 'off' }
+    const call = async (path: string) => {
+      const response = await worker.fetch(
+        new Request(`http://mail.test${path}`, { headers: { 'CF-Connecting-IP': '203.0.113.77' } }),
+        offEnv,
+        createExecutionContext(),
+      )
+      return response
+    }
+    const seen: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const response = await call('/api/addresses/lifted@limits.test/messages')
+      await response.arrayBuffer()
+      seen.push(response.status)
+    }
+    expect(seen).toEqual([200, 200, 200, 200, 200, 200])
+    expect(await (await call('/api/limits')).json()).toMatchObject({
+      rateLimits: { enabled: false },
+    })
+    expect(await json('/api/limits')).toMatchObject({ rateLimits: { enabled: true } })
+  })
+})

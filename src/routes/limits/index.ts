@@ -1,3 +1,4 @@
+import { rateLimitsOn } from '../../http/rate-limit'
 import { Hono } from 'hono'
 import {
   ANONYMOUS_RATE_LIMIT,
@@ -56,6 +57,7 @@ limitsRoutes.get(
         mailstats: { defaultLimit: DEFAULT_STATS_LIMIT, maxLimit: MAX_STATS_LIMIT },
       },
       rateLimits: {
+        enabled: rateLimitsOn(c.env),
         apiKey: {
           requests: API_KEY_RATE_LIMIT,
           periodSeconds: API_RATE_LIMIT_PERIOD_SECONDS,

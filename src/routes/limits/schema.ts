@@ -44,7 +44,13 @@ export const Limits = z
       onboarding: z.string(),
     }),
     lists: z.object({ messages: listLimit, mailstats: listLimit }),
-    rateLimits: z.object({ apiKey: windowLimit, anonymous: windowLimit }),
+    rateLimits: z.object({
+      enabled: z.boolean().meta({
+        description: 'false on a local stack started with npm start (RATE_LIMITS=off)',
+      }),
+      apiKey: windowLimit,
+      anonymous: windowLimit,
+    }),
   })
   .meta({
     id: 'Limits',
@@ -67,6 +73,7 @@ export const Limits = z
         mailstats: { defaultLimit: 20, maxLimit: 1000 },
       },
       rateLimits: {
+        enabled: true,
         apiKey: { requests: 1200, periodSeconds: 60, per: 'API key' },
         anonymous: { requests: 600, periodSeconds: 60, per: 'client IP address (IPv6: per /64)' },
       },
