@@ -1,12 +1,12 @@
-import { and, desc, eq, gte, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import { chunks } from '../../lib/chunks'
+import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
+import type { Database } from '../client'
 import { byBoundParams } from '../params'
+import { attachmentBlobs, messageAttachments, messages } from '../schema'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
-import type { Database } from '../client'
-import { attachmentBlobs, domains, messageAttachments, messages, privateAddresses } from '../schema'
 
 export type MessageRow = typeof messages.$inferSelect
 export type NewMessageRow = typeof messages.$inferInsert
@@ -22,18 +22,28 @@ export function listInboxMessages(
   viewerId: string | null,
   page: { until?: Date; limit: number },
 ) {
+  return newestInInbox(db, inbox, viewerId, page.limit, [
+    page.until ? lt(messages.received, page.until) : undefined,
+  ])
+}
+
+/**
+ * The newest `limit` messages of an inbox that `viewerId` sees and that meet `conditions`
+ * (a query to run or batch): the one shape of every inbox listing.
+ */
+export function newestInInbox(
+  db: Database,
+  inbox: string,
+  viewerId: string | null,
+  limit: number,
+  conditions: (SQL | undefined)[],
+) {
   return db
     .select()
     .from(messages)
-    .where(
-      and(
-        eq(messages.inbox, inbox),
-        page.until ? lt(messages.received, page.until) : undefined,
-        visibleInInbox(viewerId),
-      ),
-    )
+    .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId), ...conditions))
     .orderBy(desc(messages.received), desc(messages.id))
-    .limit(page.limit)
+    .limit(limit)
 }
 
 /**
@@ -46,19 +56,10 @@ export function listInboxMessagesSince(
   viewerId: string | null,
   window: { since?: Date; except?: string; limit: number },
 ) {
-  return db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.inbox, inbox),
-        window.since ? gte(messages.received, window.since) : undefined,
-        window.except ? ne(messages.id, window.except) : undefined,
-        visibleInInbox(viewerId),
-      ),
-    )
-    .orderBy(desc(messages.received), desc(messages.id))
-    .limit(window.limit)
+  return newestInInbox(db, inbox, viewerId, window.limit, [
+    window.since ? gte(messages.received, window.since) : undefined,
+    window.except ? ne(messages.id, window.except) : undefined,
+  ])
 }
 
 /** How many messages of an inbox `viewerId` sees (a query to run or batch). */

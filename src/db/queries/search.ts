@@ -5,7 +5,8 @@ import type { SearchQuery, SearchTerm } from '../../lib/search-query'
 import type { Database } from '../client'
 import { messages } from '../schema'
 import { MAX_SEARCH_RESULTS } from './inbox'
-import { inOwnInboxVisible, visibleInInbox } from './privacy'
+import { newestInInbox } from './messages'
+import { inOwnInboxVisible } from './privacy'
 
 /** Case-insensitive "contains" on a text column. */
 function contains(column: SQL, needle: string): SQL {
@@ -75,19 +76,10 @@ export function searchInboxMessages(
   page: { until?: Date; limit: number },
   query: SearchQuery,
 ) {
-  return db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.inbox, inbox),
-        page.until ? lt(messages.received, page.until) : undefined,
-        visibleInInbox(viewerId),
-        searchCondition(query),
-      ),
-    )
-    .orderBy(desc(messages.received), desc(messages.id))
-    .limit(page.limit)
+  return newestInInbox(db, inbox, viewerId, page.limit, [
+    page.until ? lt(messages.received, page.until) : undefined,
+    searchCondition(query),
+  ])
 }
 
 /** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
