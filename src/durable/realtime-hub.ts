@@ -1,3 +1,4 @@
+import type { Subscription } from '../mail/fanout/subscriptions'
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
@@ -10,14 +11,6 @@ import { fullMessageJson, headersObject, messageJson } from '../mail/message-jso
  * the public feed. The Worker route decided all of it (key, ownership, enablews) before the
  * socket reached the hub: the hub only matches messages against it.
  */
-export type Subscription = {
-  account: string | null
-  addresses: string[]
-  domains: string[]
-  /** A web page's own socket (cookie session): also gets mail of addresses with enablews off. */
-  web?: boolean
-}
-
 type Waiter = {
   inbox: string
   isPublic: boolean

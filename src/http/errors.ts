@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { StatusError } from '../lib/status-error'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 const STATUS_TEXT: Record<number, string> = {
@@ -38,6 +39,9 @@ export function handleNotFound(c: Context) {
  */
 export function handleError(error: Error, c: Context) {
   if (error instanceof HTTPException) {
+    return c.json({ error: statusText(error.status), message: error.message }, error.status)
+  }
+  if (error instanceof StatusError) {
     return c.json({ error: statusText(error.status), message: error.message }, error.status)
   }
   console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${error.message}`)

@@ -1,6 +1,7 @@
 import { acceptedDomains } from '../mail/accepted-domains'
 import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { StatusError } from '../lib/status-error'
 import { database } from '../db/client'
 import { listPrivateAddresses } from '../db/queries/addresses'
 import { findMessageAttachments, listInboxMessages } from '../db/queries/messages'
@@ -102,7 +103,7 @@ const viewer = (c: Context<AppEnv>) => ({
 })
 
 webRoutes.onError((error, c) => {
-  const status = error instanceof HTTPException ? error.status : 500
+  const status = error instanceof HTTPException || error instanceof StatusError ? error.status : 500
   if (status === 500)
     console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${error.message}`)
   const message = status === 500 ? 'Something went wrong; try again later.' : error.message

@@ -2,7 +2,6 @@ import type { Database } from '../../db/client'
 import { findAccountByApiKey, type Account } from '../../db/queries/accounts'
 import { findPrivateAddresses } from '../../db/queries/addresses'
 import { findDomains } from '../../db/queries/domains'
-import type { Subscription } from '../../durable/realtime-hub'
 import { MAX_WS_SUBSCRIPTIONS } from '../../limits'
 import { findInboxOwner, inboxOwner } from '../privacy'
 import { domainOf, normalizeAddress, normalizeDomain } from '../../lib/address'
@@ -21,6 +20,15 @@ import { domainOf, normalizeAddress, normalizeDomain } from '../../lib/address'
 // ingest publishes only to listed inboxes, reading the list in the D1 batch it makes anyway.
 // The price is one inbox per public socket, which is what an inbox web page shows; open one
 // socket per inbox to watch several.
+
+/** What one socket listens to, kept in its hibernation attachment by the RealtimeHub. */
+export type Subscription = {
+  account: string | null
+  addresses: string[]
+  domains: string[]
+  /** A web page's own socket (cookie session): also gets mail of addresses with enablews off. */
+  web?: boolean
+}
 
 export const accountShard = (accountId: string) => `account:${accountId}`
 export const inboxShard = (inbox: string) => `inbox:${inbox}`

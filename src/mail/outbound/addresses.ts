@@ -1,7 +1,7 @@
 // Address fields of POST /api/outgoing-messages: `a@x`, `Name <a@x>`, `"Doe, J" <a@x>` or
 // `{address, name}`. Parsed by hand in one pass: a backtracking regex over `name <address>`
 // took seconds of CPU on a few thousand spaces, and this runs before the credit check.
-import { fail } from '../../http/errors'
+import { refuse as fail } from '../../lib/status-error'
 import {
   MAX_HEADER_FIELD_CHARS,
   MAX_OUTGOING_NAME_BYTES,

@@ -2,7 +2,7 @@
 // (multipart/alternative, /related for cid images, /mixed for attachments). Address fields
 // are parsed in addresses.ts, `raw` messages handled in raw.ts.
 import { createMimeMessage } from 'mimetext/browser'
-import { fail } from '../../http/errors'
+import { refuse as fail } from '../../lib/status-error'
 import { MAX_MESSAGE_BYTES, MAX_OUTGOING_SUBJECT_BYTES } from '../../limits'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'

@@ -2,7 +2,7 @@
 // here): the message is delivered as given, parsed only to learn its authors, recipients and
 // subject.
 import { addressParser } from 'postal-mime'
-import { fail } from '../../http/errors'
+import { refuse as fail } from '../../lib/status-error'
 import { MAX_MESSAGE_BYTES, MAX_OUTGOING_RECIPIENTS } from '../../limits'
 import { normalizeAddress } from '../../lib/address'
 import { parseMessage } from '../inbound/parse'
