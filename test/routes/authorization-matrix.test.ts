@@ -124,6 +124,8 @@ const TABLE: Record<string, Entry> = {
   'GET /api/inbox-filter': { kind: 'account' },
   'GET /api/inbox-search': { kind: 'account' },
   'POST /api/outgoing-messages': { kind: 'account' },
+  'GET /api/validations/addresses/:email': { kind: 'account' },
+  'POST /api/validations/addresses': { kind: 'account' },
   'POST /api/auth/login': { kind: 'session' },
   'POST /api/auth/logout': { kind: 'session' },
   'POST /internal/ingest': { kind: 'internal' },

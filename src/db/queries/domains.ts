@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { domains, messages } from '../schema'
+import { byBoundParams } from '../params'
 import { inOwnedInbox, inOwnInboxVisible } from './privacy'
 
 export type Domain = typeof domains.$inferSelect
@@ -88,4 +89,17 @@ export async function deleteDomainMessages(db: Database, domain: string, account
 export function findDomains(db: Database, names: string[]): Promise<Domain[]> {
   if (names.length === 0) return Promise.resolve([])
   return db.select().from(domains).where(inArray(domains.domain, names))
+}
+
+/** Which of `names` are domains an account owns here, in slices under D1's bound parameters. */
+export async function ownedDomainNames(db: Database, names: string[]): Promise<Set<string>> {
+  const owned = new Set<string>()
+  for (const slice of byBoundParams([...new Set(names)], 1)) {
+    const rows = await db
+      .select({ domain: domains.domain })
+      .from(domains)
+      .where(inArray(domains.domain, slice))
+    for (const row of rows) owned.add(row.domain)
+  }
+  return owned
 }
