@@ -57,12 +57,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'CurrentUserInfo.lastLogin': 'not applicable: API keys are the login; no login time is kept',
   'CurrentUserStats.lastMonthOps': 'not applicable: no paid operations are counted',
   'CurrentUserStats.defaultDomain': 'not applicable: no default-domain setting',
-  ...Object.fromEntries(
-    ['lastVerificationErrors', 'verificationTxt', 'verified', 'verifiedMx'].map((field) => [
-      `Domain.${field}`,
-      'operator-assigned domains: no DNS verification flow yet (issue #16 item 8)',
-    ]),
-  ),
   'AttachmentMeta.transferEncoding':
     'attachments are stored decoded and postal-mime does not report the part’s Content-Transfer-Encoding',
   // Slips in Mailsac's document, where the API (and the seed) answer otherwise.
