@@ -12,15 +12,6 @@ import { resolveRef, servedDocument, type Document, type Schema } from './docume
  * `[]` is an array's items.
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
-  // Mailsac's message objects carry fields of its hosted pipeline that this service has no
-  // source for: the relay hop (`via`), TLS of the SMTP session (`rtls`) and a spam
-  // score.
-  'EmailMessage.via': 'no relay hop is recorded: the SMTP bridge or Email Routing is the receiver',
-  'EmailMessage.rtls': 'the TLS state of the SMTP session does not reach the Worker',
-  'EmailMessage.spam': 'no spam scoring',
-  'EmailMessageShort.via': 'as EmailMessage.via',
-  'EmailMessageShort.rtls': 'as EmailMessage.rtls',
-  'EmailMessageShort.spam': 'as EmailMessage.spam',
   // Not applicable: billing, plan, entitlement and UI settings of Mailsac's hosted service.
   // `labels` and `apiAccess` do mean something here and are answered (issue #16 item 7).
   ...Object.fromEntries(
