@@ -139,6 +139,7 @@ const TABLE: Record<string, Entry> = {
   'POST /internal/admin/domains': { kind: 'internal' },
   'GET /internal/admin/domains/:domain': { kind: 'internal' },
   'GET /internal/admin/domains': { kind: 'internal' },
+  'GET /internal/admin/migrations': { kind: 'internal' },
   'POST /internal/admin/domains/:domain/verify': { kind: 'internal' },
   'PUT /internal/admin/domains/:domain/sending': { kind: 'internal' },
   'DELETE /internal/admin/domains/:domain': { kind: 'internal' },
