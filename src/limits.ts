@@ -223,3 +223,15 @@ export const SEARCH_MAX_TERM_CHARS = 200
 
 /** Search: characters of the text body kept (lower-cased) in D1 for plain words; bodies are in R2. */
 export const SEARCH_TEXT_CHARS = 4096
+
+/** DNS-over-HTTPS: how long one lookup may take before the answer counts as unknown. */
+export const DNS_TIMEOUT_MS = 3000
+
+/** DNS answers kept per isolate (src/mail/dns.ts), so a burst of validations cannot grow memory. */
+export const DNS_CACHE_ENTRIES = 1000
+
+/** Longest a DNS answer is kept, whatever its TTL, so a fixed MX is seen within the hour. */
+export const DNS_CACHE_MAX_SECONDS = 3600
+
+/** Addresses per POST /api/validations/addresses, as Mailsac's OpenAPI document says. */
+export const MAX_VALIDATIONS_PER_REQUEST = 50

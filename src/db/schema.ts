@@ -9,6 +9,7 @@ import {
   type AnySQLiteColumn,
   type IndexColumn,
 } from 'drizzle-orm/sqlite-core'
+import { randomString } from '../lib/random'
 
 /** A Mailsac-style recipient: `{ name, address }`. */
 export type Recipient = { name: string; address: string }
@@ -228,6 +229,16 @@ export const domains = sqliteTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     sendingVerified: integer('sending_verified', { mode: 'boolean' }).notNull().default(false),
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+    // DNS verification (src/mail/domain-verification.ts), Mailsac's Domain fields. The token
+    // is the TXT value the owner publishes; rows older than the column get one in the migration.
+    verificationToken: text('verification_token').$defaultFn(() => randomString(32)),
+    /** The TXT token was found at the last check. */
+    verified: integer('verified', { mode: 'boolean' }).notNull().default(false),
+    /** Every MX pointed at Cloudflare Email Routing at the last check. */
+    verifiedMx: integer('verified_mx', { mode: 'boolean' }).notNull().default(false),
+    /** What the last check found wrong, one problem a line; '' when nothing; null before one. */
+    lastVerificationErrors: text('last_verification_errors'),
+    lastVerified: integer('last_verified', { mode: 'timestamp_ms' }),
   },
   (t) => [index('domains_owner_idx').on(t.owner)],
 )

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { MessageRow } from '../db/queries/messages'
 import type { HeaderList } from '../db/schema'
+import { receivingHop } from './received-hop'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
 import { readContent, readRaw } from './inbound/storage'
 
@@ -30,6 +31,9 @@ export const messageExample = {
   read: false,
   ip: '192.0.2.10',
   links: ['https://example.org/verify?token=abc123'],
+  via: 'mx.mail.example',
+  rtls: true,
+  spam: null,
 }
 
 export const Recipient = z.object({ name: z.string(), address: z.string() }).meta({
@@ -77,6 +81,17 @@ export const Message = z
     links: z.array(z.string()).meta({
       description: 'Web links of the text and HTML bodies, de-duplicated, in order (at most 100)',
     }),
+    via: z.string().nullable().meta({
+      description:
+        'The host that received it over SMTP (`by` of the topmost Received header: the bridge or Email Routing), or null',
+    }),
+    rtls: z.boolean().nullable().meta({
+      description:
+        'That hop was under TLS (its Received header says ESMTPS or "using TLS"); null when no header tells',
+    }),
+    spam: z.number().nullable().meta({
+      description: 'Always null: this service runs no spam filter, so there is no score',
+    }),
   })
   .meta({
     id: 'Message',
@@ -106,6 +121,8 @@ export function messageJson(row: MessageRow) {
     read: row.read,
     ip: row.ip,
     links: row.links,
+    ...receivingHop(row.headers),
+    spam: null,
   }
 }
 

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../env'
 import { adminRoutes } from './accounts'
 import { adminDenylistRoutes } from './denylist'
 import { adminDomainsRoutes } from './domains'
+import { adminMigrationsRoutes } from './migrations'
 import { ingestRoutes } from './ingest'
 
 /**
@@ -19,4 +20,5 @@ export const internalRoutes = new Hono<AppEnv>()
 internalRoutes.route('/ingest', ingestRoutes)
 internalRoutes.route('/admin/domains', adminDomainsRoutes)
 internalRoutes.route('/admin/denylist', adminDenylistRoutes)
+internalRoutes.route('/admin/migrations', adminMigrationsRoutes)
 internalRoutes.route('/admin', adminRoutes)
