@@ -131,6 +131,7 @@ const TABLE: Record<string, Entry> = {
   'POST /api/auth/logout': { kind: 'session' },
   'POST /internal/ingest': { kind: 'internal' },
   'POST /internal/ingest/batch': { kind: 'internal' },
+  'GET /internal/faults': { kind: 'internal' },
   'POST /internal/admin/accounts': { kind: 'internal' },
   'GET /internal/admin/accounts/:username': { kind: 'internal' },
   'POST /internal/admin/accounts/:username/key': { kind: 'internal' },

@@ -8,6 +8,7 @@ import {
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
 import { ArrivalBatcher } from './batcher.js'
+import { createFaults } from './faults.js'
 import { postArrival, transactionId } from './receiver.js'
 import { storedReply, workerRefusalReply } from './replies.js'
 import { smtpLifecycle } from './lifecycle.js'
@@ -28,6 +29,7 @@ export function createSmtpServer({ config, worker, log }) {
   // advertise a STARTTLS nobody configured; without TLS the command is disabled instead.
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
   const batcher = new ArrivalBatcher(worker, { timeoutMs: config.workerTimeoutMs })
+  const faults = createFaults(config, log)
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -46,6 +48,8 @@ export function createSmtpServer({ config, worker, log }) {
     disableReverseLookup: true,
     logger: false,
 
+    ...faults.hooks,
+
     onConnect(session, callback) {
       log.debug('smtp connect', { session: session.id, ip: session.remoteAddress })
       callback()
@@ -58,6 +62,7 @@ export function createSmtpServer({ config, worker, log }) {
         workerTimeoutMs: config.workerTimeoutMs,
         batcher,
         hostname: config.serverName,
+        faults,
       }).then(
         (ids) => {
           log.info('smtp stored', {
