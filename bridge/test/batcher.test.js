@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { INGEST_BATCHES_IN_FLIGHT, INGEST_BATCH_GATHER_MESSAGES } from '../src/limits.js'
-import { ArrivalBatcher } from '../src/smtp/batcher.js'
+import { ArrivalBatcher, BATCH_FULL } from '../src/smtp/batcher.js'
 import { WorkerResponseError } from '../src/worker-client.js'
 
 /**
@@ -8,7 +8,7 @@ import { WorkerResponseError } from '../src/worker-client.js'
  * decides when each batch "comes back".
  */
 function heldWorker() {
-  /** @type {{ items: { envelope: any, raw: Buffer }[], answer: (refused?: number[]) => void }[]} */
+  /** @type {{ items: { envelope: any, raw: Buffer }[], answer: (refused?: number[], full?: number[]) => void }[]} */
   const requests = []
   return {
     requests,
@@ -17,12 +17,14 @@ function heldWorker() {
       return new Promise((resolve) => {
         requests.push({
           items,
-          answer: (refused = []) =>
+          answer: (refused = [], full = []) =>
             resolve(
               items.map((_, i) =>
                 refused.includes(i)
                   ? { status: 403, error: 'refused', message: `refused ${i}` }
-                  : { messages: [{ _id: `id-${items[i].raw}`, inbox: 'x@y.z' }] },
+                  : full.includes(i)
+                    ? { status: 503, error: BATCH_FULL, message: `no room for ${i}` }
+                    : { messages: [{ _id: `id-${items[i].raw}`, inbox: 'x@y.z' }] },
               ),
             ),
         })
@@ -111,5 +113,23 @@ describe('ArrivalBatcher', () => {
     const err = await refused.catch((e) => e)
     expect(err).toBeInstanceOf(WorkerResponseError)
     expect(err.status).toBe(403)
+  })
+
+  it('#14.3 sends again, first in the next batch, what a full Worker batch left out', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const first = batcher.submit(envelope, Buffer.from('m0'))
+    const rest = [1, 2].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    worker.requests[0].answer()
+    // The Worker stored m1 and left m2 out (its attachments did not fit the call's bound).
+    worker.requests[1].answer([], [1])
+    expect(await first).toEqual(['id-m0'])
+    expect(await rest[0]).toEqual(['id-m1'])
+    await tick()
+    expect(worker.requests).toHaveLength(3)
+    expect(worker.requests[2].items.map((item) => String(item.raw))).toEqual(['m2'])
+    worker.requests[2].answer()
+    expect(await rest[1]).toEqual(['id-m2'])
   })
 })

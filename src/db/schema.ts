@@ -134,7 +134,6 @@ export const messages = sqliteTable(
     labels: text('labels_json', { mode: 'json' }).$type<string[]>().notNull(),
     folder: text('folder').notNull().default('inbox'),
     read: integer('read', { mode: 'boolean' }).notNull().default(false),
-    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
     envelopeFrom: text('envelope_from').notNull().default(''),
     // The From header's first address, lower-cased: what mail stats count senders by.
     sender: text('sender').notNull().default(''),
@@ -183,6 +182,23 @@ export const messages = sqliteTable(
       .where(sql`${t.savedBy} is not null`),
     index('messages_pack_key_idx').on(t.packKey),
   ],
+)
+
+/**
+ * The parsed headers of one delivery, once: every recipient row of it shares them (a delivery
+ * is its pack and the offset of its raw bytes there). Up to MAX_HEADERS_BYTES, so a message to
+ * 100 inboxes no longer writes them 100 times, nor lists read them. The trigger of
+ * migrations/0010_headers_once.sql deletes the row with the delivery's last message row, on
+ * every delete path.
+ */
+export const messageHeaders = sqliteTable(
+  'message_headers',
+  {
+    packKey: text('pack_key').notNull(),
+    rawOffset: integer('raw_offset').notNull(),
+    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.packKey, t.rawOffset] })],
 )
 
 /** Attachment bytes are stored once in R2 under their MD5; this row describes them. */

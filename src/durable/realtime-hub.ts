@@ -2,7 +2,7 @@ import type { Subscription } from '../mail/fanout/subscriptions'
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
-import type { MessageRow } from '../db/queries/messages'
+import type { MessageWithHeaders } from '../db/queries/messages'
 import { MAX_WS_FRAME_BYTES } from '../limits'
 import { fullMessageJson, headersObject, messageJson } from '../mail/message-json'
 
@@ -100,7 +100,7 @@ export class RealtimeHub extends DurableObject<Env> {
    * message someone listens to, so mail nobody watches costs no R2 read. Messages named in
    * `webOnly` (private addresses with `enablews` off) go to the owner's web pages only.
    */
-  async publish(messages: MessageRow[], webOnly: string[] = []): Promise<number> {
+  async publish(messages: MessageWithHeaders[], webOnly: string[] = []): Promise<number> {
     let sent = 0
     for (const message of messages) {
       // A waiter is only woken: it reads the inbox itself, under its own access check.
@@ -206,7 +206,7 @@ export class RealtimeHub extends DurableObject<Env> {
     this.drop(socket, 1011, 'WebSocket error')
   }
 
-  private async frame(message: MessageRow): Promise<string> {
+  private async frame(message: MessageWithHeaders): Promise<string> {
     // Skip the R2 reads when the raw alone would not fit.
     if (message.size <= MAX_WS_FRAME_BYTES) {
       const full = JSON.stringify({

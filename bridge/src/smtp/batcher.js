@@ -7,6 +7,9 @@ import {
 } from '../limits.js'
 import { WorkerResponseError } from '../worker-client.js'
 
+/** The Worker's error for an arrival a full batch left out (src/mail/inbound/ingest.ts). */
+export const BATCH_FULL = 'batch-full'
+
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('../worker-client.js').ArrivalEnvelope} Envelope */
 /**
@@ -107,14 +110,20 @@ export class ArrivalBatcher {
         batch.map(({ envelope, raw }) => ({ envelope, raw })),
         signal,
       )
+      /** @type {QueuedMessage[]} */
+      const left = []
       batch.forEach((item, i) => {
         const result = results[i]
         if (result && 'messages' in result) item.resolve(result.messages.map((m) => m._id))
+        // The Worker stores a bounded number of attachments per call (MAX_ATTACHMENTS_PER_BATCH)
+        // and left this one out, unstored: it leaves first with the next batch.
+        else if (result && 'error' in result && result.error === BATCH_FULL) left.push(item)
         else
           item.reject(
             new WorkerResponseError(result?.status ?? 500, 'refused', result?.message ?? 'refused'),
           )
       })
+      this.queue.unshift(...left)
     } catch (err) {
       // The whole batch failed (Worker down, 503, timeout): nothing of it was stored, and every
       // sender gets the same temporary failure.

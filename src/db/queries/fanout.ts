@@ -7,6 +7,7 @@ import type { Database } from '../client'
 import { byBoundParams } from '../params'
 import { domains, messages, privateAddresses } from '../schema'
 import { watchedInboxes } from './live-inboxes'
+import { selectWithHeaders } from './messages'
 
 /**
  * What announcing stored mail needs, as of now: the rows still present, the reservations and
@@ -23,7 +24,7 @@ export async function findFanoutState(db: Database, stored: { _id: string; inbox
       byBoundParams(
         stored.map((message) => message._id),
         1,
-      ).map((ids) => db.select().from(messages).where(inArray(messages.id, ids))),
+      ).map((ids) => selectWithHeaders(db).where(inArray(messages.id, ids))),
       db,
     ),
     inBatches(

@@ -1,15 +1,91 @@
-import { and, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import {
+  and,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { chunks } from '../../lib/chunks'
 import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import type { Database } from '../client'
 import { byBoundParams } from '../params'
-import { attachmentBlobs, messageAttachments, messages } from '../schema'
+import {
+  attachmentBlobs,
+  messageAttachments,
+  messageHeaders,
+  messages,
+  type HeaderList,
+} from '../schema'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
 
-export type MessageRow = typeof messages.$inferSelect
+// What reads of messages select: every column but the search text, which only the search's
+// WHERE reads (up to SEARCH_TEXT_CHARS a row). Headers live in message_headers, once per
+// delivery, and only single-message reads join them.
+const { searchText: _searchText, ...listed } = getTableColumns(messages)
+export const messageColumns = listed
+
+export type MessageRow = Omit<typeof messages.$inferSelect, 'searchText'>
 export type NewMessageRow = typeof messages.$inferInsert
+/** A message with its delivery's headers (single-message responses, frames, payloads). */
+export type MessageWithHeaders = MessageRow & { headers: HeaderList }
+
+/** The delivery's headers as a column of a message read (`[]` if none was stored). */
+const headersColumn = sql<string>`coalesce(${messageHeaders.headers}, '[]')`.mapWith(
+  (value: string): HeaderList => JSON.parse(value),
+)
+
+/** `messages` with the headers of each row's delivery (a join on the pack and offset). */
+export function selectWithHeaders(db: Database) {
+  return db
+    .select({ ...messageColumns, headers: headersColumn })
+    .from(messages)
+    .leftJoin(
+      messageHeaders,
+      and(
+        eq(messageHeaders.packKey, messages.packKey),
+        eq(messageHeaders.rawOffset, messages.rawOffset),
+      ),
+    )
+}
+
+/** Where a delivery's headers are: its pack and the offset of its raw bytes there. */
+type Delivery = Pick<MessageRow, 'packKey' | 'rawOffset'>
+const deliveryOf = (row: Delivery) => `${row.rawOffset}:${row.packKey}`
+
+/** The headers of each message's delivery, in one query per 50 deliveries. */
+export async function withHeaders<T extends Delivery>(
+  db: Database,
+  rows: T[],
+): Promise<(T & { headers: HeaderList })[]> {
+  const deliveries = [...new Map(rows.map((row) => [deliveryOf(row), row])).values()]
+  const found = new Map<string, HeaderList>()
+  for (const part of byBoundParams(deliveries, 2)) {
+    const matches = await db
+      .select()
+      .from(messageHeaders)
+      .where(
+        or(
+          ...part.map((row) =>
+            and(
+              eq(messageHeaders.packKey, row.packKey),
+              eq(messageHeaders.rawOffset, row.rawOffset),
+            ),
+          ),
+        ),
+      )
+    for (const match of matches) found.set(deliveryOf(match), match.headers)
+  }
+  return rows.map((row) => ({ ...row, headers: found.get(deliveryOf(row)) ?? [] }))
+}
 export type MessageAttachmentRow = typeof messageAttachments.$inferSelect
 
 /** What a deleted row referenced in R2, so storage can be released once nothing else does. */
@@ -39,7 +115,7 @@ export function newestInInbox(
   conditions: (SQL | undefined)[],
 ) {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId), ...conditions))
     .orderBy(desc(messages.received), desc(messages.id))
@@ -70,11 +146,12 @@ export function countInboxMessages(db: Database, inbox: string, viewerId: string
     .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId)))
 }
 
-/** One message of an inbox, as a list of zero or one row (a query to run or batch). */
+/**
+ * One message of an inbox with its headers, as a list of zero or one row (a query to run or
+ * batch).
+ */
 export function findMessage(db: Database, inbox: string, id: string) {
-  return db
-    .select()
-    .from(messages)
+  return selectWithHeaders(db)
     .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
     .limit(1)
 }
@@ -85,7 +162,7 @@ export async function listStarredMessages(
   page: { until?: Date; limit: number },
 ): Promise<MessageRow[]> {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(
       and(
@@ -117,6 +194,7 @@ export async function insertMessages(
     key: string | null
     maybeStored: boolean
     rows: NewMessageRow[]
+    headers: HeaderList
     attachments: Omit<MessageAttachmentRow, 'messageId'>[]
   }[],
   now: Date,
@@ -128,9 +206,12 @@ export async function insertMessages(
   // instead of storing a second copy. The attachment rows of the first recipient row are
   // copied to the others by one insert-select each, so an arrival costs about two
   // statements per recipient however many attachments it has.
-  const perArrival = arrivals.map(({ key, maybeStored, rows, attachments }) => {
+  const perArrival = arrivals.map(({ key, maybeStored, rows, headers, attachments }) => {
     const [first] = rows
     return [
+      db
+        .insert(messageHeaders)
+        .values({ packKey: first.packKey, rawOffset: first.rawOffset, headers }),
       ...(key === null
         ? []
         : [
@@ -243,7 +324,7 @@ export async function updateMessage(
     .update(messages)
     .set(changes)
     .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
-    .returning()
+    .returning(messageColumns)
   return row ?? null
 }
 

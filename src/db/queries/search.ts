@@ -5,7 +5,7 @@ import type { SearchQuery, SearchTerm } from '../../lib/search-query'
 import type { Database } from '../client'
 import { messages } from '../schema'
 import { MAX_SEARCH_RESULTS } from './inbox'
-import { newestInInbox } from './messages'
+import { messageColumns, newestInInbox } from './messages'
 import { inOwnInboxVisible } from './privacy'
 
 /** Case-insensitive "contains" on a text column. */
@@ -85,7 +85,7 @@ export function searchInboxMessages(
 /** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
 export function searchAccountMail(db: Database, accountId: string, query: SearchQuery) {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(inOwnInboxVisible(accountId), searchCondition(query)))
     .orderBy(desc(messages.received), desc(messages.id))

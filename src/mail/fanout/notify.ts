@@ -6,7 +6,7 @@ import {
   type NewDelivery,
 } from '../../db/queries/deliveries'
 import { findFanoutState } from '../../db/queries/fanout'
-import type { MessageRow } from '../../db/queries/messages'
+import type { MessageWithHeaders } from '../../db/queries/messages'
 import { audienceOf, inboxOwner } from '../privacy'
 import { queueDeliveries } from './queueing'
 
@@ -45,8 +45,8 @@ export async function notifyStored(
     const addressOf = new Map(reserved.map((address) => [address.email, address]))
     const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
 
-    const shards = new Map<string, MessageRow[]>()
-    const publishTo = (shard: string, message: MessageRow) =>
+    const shards = new Map<string, MessageWithHeaders[]>()
+    const publishTo = (shard: string, message: MessageWithHeaders) =>
       shards.set(shard, [...(shards.get(shard) ?? []), message])
     // Private mail of addresses with enablews off: for the owner's web pages only.
     const webOnly: string[] = []

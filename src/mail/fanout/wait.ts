@@ -1,4 +1,4 @@
-import type { MessageRow } from '../../db/queries/messages'
+import type { MessageWithHeaders } from '../../db/queries/messages'
 import { accountShard, inboxShard } from './subscriptions'
 
 export type WaitBindings = Pick<Env, 'REALTIME'>
@@ -13,12 +13,12 @@ export type WaitRequest = {
    * Reads the inbox and returns the matches so far, under the caller's access check; run
    * once after registering and once per arrival, never on a timer.
    */
-  read: () => Promise<MessageRow[]>
+  read: () => Promise<MessageWithHeaders[]>
   /** Whether these matches end the wait. */
-  enough: (matches: MessageRow[]) => boolean
+  enough: (matches: MessageWithHeaders[]) => boolean
 }
 
-export type WaitOutcome = { matches: MessageRow[]; timedOut: boolean }
+export type WaitOutcome = { matches: MessageWithHeaders[]; timedOut: boolean }
 
 /**
  * Holds a request until `read` finds enough matches or the deadline passes, woken by ingest's

@@ -1,5 +1,5 @@
 import { database } from '../../db/client'
-import { MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
+import { MAX_ATTACHMENTS_PER_BATCH, MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
@@ -8,6 +8,7 @@ import { Refusal, type RefusalStatus } from '../refusal'
 import type { Arrival, Envelope, IngestBindings, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
 import {
+  BatchFull,
   checkDenylist,
   collision,
   crlfOctets,
@@ -93,6 +94,7 @@ async function storeArrivals(
         key: arrival.key,
         maybeStored: arrival.maybeStored,
         rows: rows[i],
+        headers: arrival.parsed.headers,
         attachments: arrival.parsed.attachments.map((a, position) => ({
           position,
           md5: a.md5,
@@ -161,7 +163,6 @@ function messageRows(
     crlfSize,
     attachments: md5s,
     labels: [],
-    headers: parsed.headers,
     envelopeFrom: envelope.from,
     sender: (parsed.from[0]?.address ?? '').toLowerCase(),
     ip: envelope.ip ?? null,
@@ -188,6 +189,9 @@ export async function ingestMessage(
 
 export type BatchResult =
   { messages: StoredMessage[] } | { status: RefusalStatus; error: string; message: string }
+
+/** The error of an arrival left out of a full batch: temporary, to send again in another. */
+export const BATCH_FULL = 'batch-full'
 
 /**
  * Stores many arrivals in one pass (one D1 transaction, R2 writes in parallel), which is
@@ -216,6 +220,7 @@ export async function ingestBatch(
   const prepared: { index: number; arrival: PreparedArrival }[] = []
   const firstWithKey = new Map<string, number>()
   const shaOf = new Map<string, string>()
+  let attachments = 0
   for (const [index, item] of items.entries()) {
     const key = keys[index]
     if (key !== null) {
@@ -229,7 +234,10 @@ export async function ingestBatch(
       firstWithKey.set(key, index)
     }
     try {
-      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index])
+      // The first arrival always has room (at most MAX_ATTACHMENTS_PER_MESSAGE).
+      const room = prepared.length === 0 ? undefined : MAX_ATTACHMENTS_PER_BATCH - attachments
+      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index], room)
+      attachments += arrival.parsed.attachments.length
       // Two new attachments of one batch with one MD5 and other bytes: the later is refused.
       for (const a of arrival.parsed.attachments) {
         if ((shaOf.get(a.md5) ?? a.sha256) !== a.sha256) throw collision(a.md5)
@@ -238,7 +246,16 @@ export async function ingestBatch(
       prepared.push({ index, arrival })
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
-      results[index] = { status: error.status, error: 'refused', message: error.message }
+      const full = error instanceof BatchFull
+      // A later copy of the same arrival must not be answered with this one's result.
+      if (full && key !== null) firstWithKey.delete(key)
+      results[index] = {
+        status: error.status,
+        error: full ? BATCH_FULL : 'refused',
+        message: full
+          ? `This batch reached ${MAX_ATTACHMENTS_PER_BATCH} attachments; send this message in another.`
+          : error.message,
+      }
     }
   }
   if (prepared.length > 0) {

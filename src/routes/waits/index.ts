@@ -2,7 +2,11 @@ import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { database, type Database } from '../../db/client'
 import type { Account } from '../../db/queries/accounts'
-import { findMessage, listInboxMessagesSince, type MessageRow } from '../../db/queries/messages'
+import {
+  findMessage,
+  listInboxMessagesSince,
+  type MessageWithHeaders,
+} from '../../db/queries/messages'
 import { fail, statusText } from '../../http/errors'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { describe, json } from '../../http/openapi/describe'
@@ -107,7 +111,7 @@ async function readSince(db: Database, inbox: string, since: string | undefined)
 }
 
 /** The wait response's message: the full message plus its codes and action link. */
-async function waitMessageJson(bucket: R2Bucket, message: MessageRow) {
+async function waitMessageJson(bucket: R2Bucket, message: MessageWithHeaders) {
   return {
     ...(await fullMessageJson(bucket, message)),
     codes: message.codes,
@@ -131,7 +135,7 @@ function matchReader(
       (inbox, viewerId) =>
         listInboxMessagesSince(db, inbox, viewerId, { ...window, limit: WAIT_SCAN_MESSAGES }),
     )
-    return matchingMessages(c.env.MAIL, rows, window.filter, limit)
+    return matchingMessages(db, c.env.MAIL, rows, window.filter, limit)
   }
 }
 
