@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import WebSocket from 'ws'
 import { applyMigrations, freePort, repoRoot, waitFor } from '../bridge/test/stack.js'
 
 const { values } = parseArgs({
@@ -173,6 +174,7 @@ function stages(profile) {
     self.set(sample, (self.get(sample) ?? 0) + (profile.timeDeltas[i] ?? 0))
   })
   const out = new Map([...STAGES.map(([name]) => [name, 0]), ['idle', 0], ['other', 0]])
+  const others = new Map()
   for (const [nodeId, micros] of self) {
     let stage = null
     for (let id = nodeId; id !== undefined; id = parent.get(id)) {
@@ -183,8 +185,13 @@ function stages(profile) {
     const own = byId.get(nodeId).callFrame.functionName
     if (!stage && (own === '(idle)' || own === '(program)')) stage = 'idle'
     out.set(stage ?? 'other', out.get(stage ?? 'other') + micros)
+    if (!stage) {
+      const frame = byId.get(nodeId).callFrame
+      const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`
+      others.set(name, (others.get(name) ?? 0) + micros)
+    }
   }
-  return out
+  return { out, others: [...others].sort((a, b) => b[1] - a[1]).slice(0, 12) }
 }
 
 const worker = await startWrangler()
@@ -205,11 +212,15 @@ try {
   console.log(
     `${total} messages, ${perRequest} per request, sequential: ${(wall / total).toFixed(2)} ms/message wall, ${((total / wall) * 1000).toFixed(0)} msg/s (load ${load})`,
   )
-  const split = stages(profile)
+  const { out: split, others } = stages(profile)
   const cpu = [...split].filter(([name]) => name !== 'idle').reduce((sum, [, us]) => sum + us, 0)
   console.log(`Worker CPU ${(cpu / 1000 / total).toFixed(2)} ms/message; by stage (ms/message):`)
   for (const [name, micros] of split) {
     console.log(`  ${name.padEnd(40)} ${(micros / 1000 / total).toFixed(3)}`)
+  }
+  console.log('  "other", the largest self times (ms/message):')
+  for (const [name, micros] of others) {
+    console.log(`    ${name.slice(0, 60).padEnd(60)} ${(micros / 1000 / total).toFixed(3)}`)
   }
   console.log(
     `  (wall - CPU = ${((wall - cpu / 1000) / total).toFixed(2)} ms/message waiting: D1, R2, the wrangler proxy, the client)`,
