@@ -132,4 +132,24 @@ describe('ArrivalBatcher', () => {
     worker.requests[2].answer()
     expect(await rest[1]).toEqual(['id-m2'])
   })
+
+  it('#18 stops gathering once every open session has a message waiting', async () => {
+    const worker = heldWorker()
+    const sessions = 3
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      openSessions: () => sessions,
+    })
+    const first = batcher.submit(envelope, Buffer.from('m0'))
+    const second = batcher.submit(envelope, Buffer.from('m1'))
+    // One of three sessions has not sent yet: m1 waits for company.
+    expect(worker.requests).toHaveLength(1)
+    const third = batcher.submit(envelope, Buffer.from('m2'))
+    // All three senders now wait for their 250: nobody can join, so the gathering leaves.
+    expect(worker.requests).toHaveLength(2)
+    expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m1', 'm2'])
+    worker.requests[0].answer()
+    worker.requests[1].answer()
+    expect(await Promise.all([first, second, third])).toEqual([['id-m0'], ['id-m1'], ['id-m2']])
+  })
 })
