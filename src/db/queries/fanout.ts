@@ -18,6 +18,22 @@ import { selectWithHeaders } from './messages'
  * ingest before the acknowledgement.
  */
 export async function findFanoutState(db: Database, stored: { _id: string; inbox: string }[]) {
+  const { statements, decode } = fanoutReads(db, stored)
+  const results: unknown[][] = []
+  for (const slice of chunks(statements, D1_MAX_STATEMENTS_PER_BATCH)) {
+    const [first, ...rest] = slice
+    results.push(...((await db.batch([first, ...rest])) as unknown[][]))
+  }
+  return decode(results)
+}
+
+export type FanoutState = Awaited<ReturnType<typeof findFanoutState>>
+
+/**
+ * The statements of `findFanoutState` and how to read their results, for a caller that sends
+ * them in a batch of its own (ingest, after the rows it inserts in the same transaction).
+ */
+export function fanoutReads(db: Database, stored: { _id: string; inbox: string }[]) {
   const inboxes = [...new Set(stored.map((message) => message.inbox))]
   const domainNames = [...new Set(inboxes.map(domainOf))]
   const kinds = [
@@ -37,19 +53,17 @@ export async function findFanoutState(db: Database, stored: { _id: string; inbox
     // Binds the inboxes and the socket count.
     byBoundParams(inboxes, 1, 1).map((part) => watchedInboxes(db, part)),
   ] as const
-  const queries: BatchItem<'sqlite'>[] = kinds.flat()
-  const results: unknown[][] = []
-  for (const slice of chunks(queries, D1_MAX_STATEMENTS_PER_BATCH)) {
-    const [first, ...rest] = slice
-    results.push(...((await db.batch([first, ...rest])) as unknown[][]))
+  const statements: BatchItem<'sqlite'>[] = kinds.flat()
+  /** The state from the statements' results, in the order they went. */
+  const decode = (results: unknown[][]) => {
+    let next = 0
+    const take = <R>(of: readonly unknown[]): R[] =>
+      results.slice(next, (next += of.length)).flat() as R[]
+    const rows = take<Awaited<(typeof kinds)[0][number]>[number]>(kinds[0])
+    const reserved = take<Awaited<(typeof kinds)[1][number]>[number]>(kinds[1])
+    const owned = take<Awaited<(typeof kinds)[2][number]>[number]>(kinds[2])
+    const watched = take<Awaited<(typeof kinds)[3][number]>[number]>(kinds[3])
+    return { rows, reserved, owned, watched: new Set(watched.map((row) => row.inbox)) }
   }
-  // Each kind's results, in the order its statements went.
-  let next = 0
-  const take = <R>(statements: readonly unknown[]): R[] =>
-    results.slice(next, (next += statements.length)).flat() as R[]
-  const rows = take<Awaited<(typeof kinds)[0][number]>[number]>(kinds[0])
-  const reserved = take<Awaited<(typeof kinds)[1][number]>[number]>(kinds[1])
-  const owned = take<Awaited<(typeof kinds)[2][number]>[number]>(kinds[2])
-  const watched = take<Awaited<(typeof kinds)[3][number]>[number]>(kinds[3])
-  return { rows, reserved, owned, watched: new Set(watched.map((row) => row.inbox)) }
+  return { statements, decode }
 }

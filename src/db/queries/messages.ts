@@ -186,7 +186,9 @@ export async function findMessageAttachments(db: Database, messageId: string) {
  * Stores arrivals: every recipient row and its attachment rows. Each arrival is stored in one
  * D1 transaction with its idempotency key; arrivals go in batches of at most
  * D1_MAX_STATEMENTS_PER_BATCH statements, and `progress.committed` counts the arrivals whose
- * batch committed (a later batch may still fail: their retry finds them by key).
+ * batch committed (a later batch may still fail: their retry finds them by key). `reads` go
+ * at the end of the last batch when they fit (else in one of their own), so what the caller
+ * reads after the write costs no round trip of its own; their results are returned.
  */
 export async function insertMessages(
   db: Database,
@@ -199,7 +201,8 @@ export async function insertMessages(
   }[],
   now: Date,
   progress: { committed: number } = { committed: 0 },
-) {
+  reads: BatchItem<'sqlite'>[] = [],
+): Promise<unknown[][]> {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
   // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
   // exactly when its mail was stored, and a retry racing its first attempt fails on the key
@@ -237,21 +240,23 @@ export async function insertMessages(
   let batch: BatchItem<'sqlite'>[] = []
   let arrivalsInBatch = 0
   const flush = async () => {
-    if (batch.length === 0) return
+    if (batch.length === 0) return []
     const [head, ...rest] = batch
-    await db.batch([head, ...rest])
+    const results = (await db.batch([head, ...rest])) as unknown[][]
     progress.committed += arrivalsInBatch
     batch = []
     arrivalsInBatch = 0
+    return results
   }
-  for (const statements of perArrival) {
+  for (const statements of [...perArrival, reads]) {
     if (batch.length > 0 && batch.length + statements.length > D1_MAX_STATEMENTS_PER_BATCH) {
       await flush()
     }
     batch.push(...statements)
-    arrivalsInBatch++
+    if (statements !== reads) arrivalsInBatch++
   }
-  await flush()
+  const last = await flush()
+  return last.slice(last.length - reads.length)
 }
 
 /** Copies the attachment rows of message row `from` to message row `to` (one statement). */

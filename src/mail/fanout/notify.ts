@@ -5,7 +5,7 @@ import {
   type DeliveryKind,
   type NewDelivery,
 } from '../../db/queries/deliveries'
-import { findFanoutState } from '../../db/queries/fanout'
+import { findFanoutState, type FanoutState } from '../../db/queries/fanout'
 import type { MessageWithHeaders } from '../../db/queries/messages'
 import { audienceOf, inboxOwner } from '../privacy'
 import { queueDeliveries } from './queueing'
@@ -36,12 +36,14 @@ export async function notifyStored(
   env: NotifyBindings,
   stored: StoredMessage[],
   now = new Date(),
+  /** The state as the storing transaction read it, when nothing can have changed it since. */
+  known?: FanoutState,
 ): Promise<NotifySummary> {
   const summary: NotifySummary = { frames: 0, queued: [] }
   if (stored.length === 0) return summary
   try {
     const db = database(env.DB)
-    const { rows, reserved, owned, watched } = await findFanoutState(db, stored)
+    const { rows, reserved, owned, watched } = known ?? (await findFanoutState(db, stored))
     const addressOf = new Map(reserved.map((address) => [address.email, address]))
     const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
 
