@@ -133,23 +133,39 @@ describe('ArrivalBatcher', () => {
     expect(await rest[1]).toEqual(['id-m2'])
   })
 
-  it('#18 stops gathering once every open session has a message waiting', async () => {
+  it('#18 gathers until every open session has a message pending, then sends them as one', async () => {
     const worker = heldWorker()
-    const sessions = 3
     const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
       timeoutMs: 10_000,
-      openSessions: () => sessions,
+      openSessions: () => 3,
     })
-    const first = batcher.submit(envelope, Buffer.from('m0'))
-    const second = batcher.submit(envelope, Buffer.from('m1'))
-    // One of three sessions has not sent yet: m1 waits for company.
-    expect(worker.requests).toHaveLength(1)
+    const first = [0, 1].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    // One of three sessions has not sent yet: the two wait for it.
+    expect(worker.requests).toHaveLength(0)
     const third = batcher.submit(envelope, Buffer.from('m2'))
-    // All three senders now wait for their 250: nobody can join, so the gathering leaves.
-    expect(worker.requests).toHaveLength(2)
-    expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m1', 'm2'])
+    // All three senders now wait for their 250: nobody can join, so they leave together.
+    expect(worker.requests).toHaveLength(1)
+    expect(worker.requests[0].items.map((item) => String(item.raw))).toEqual(['m0', 'm1', 'm2'])
     worker.requests[0].answer()
+    expect(await Promise.all([...first, third])).toEqual([['id-m0'], ['id-m1'], ['id-m2']])
+  })
+
+  it('#18 gathers the senders again as they come back one by one with their 250s', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      openSessions: () => 3,
+    })
+    const sent = [0, 1, 2].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    worker.requests[0].answer()
+    await Promise.all(sent)
+    // The senders come back one by one; the batch leaves with the last of them.
+    const again = [3, 4].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    expect(worker.requests).toHaveLength(1)
+    const last = batcher.submit(envelope, Buffer.from('m5'))
+    expect(worker.requests).toHaveLength(2)
+    expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m3', 'm4', 'm5'])
     worker.requests[1].answer()
-    expect(await Promise.all([first, second, third])).toEqual([['id-m0'], ['id-m1'], ['id-m2']])
+    expect(await Promise.all([...again, last])).toHaveLength(3)
   })
 })

@@ -32,10 +32,13 @@ export const BATCH_FULL = 'batch-full'
  * Each message is answered on its own: the Worker's per-message refusals reach only their own
  * sender.
  *
- * Gathering stops as soon as every open SMTP session has a message waiting here or in flight:
- * each sender waits for its 250 before its next message, so nobody else can join, and waiting
- * out the window would only idle (with 8 connections it capped ingest at 8 messages per window
- * plus a round trip, bench/smtp-vs-maildev.mjs).
+ * When the server tells the open SMTP sessions, the count decides instead: each sender waits
+ * for its 250 before its next message, so once every session has a message here or in flight
+ * nobody else can join. Then what waits leaves (after the batch out, if that carries more of
+ * the senders: they come back together), and until then even the first message waits, within
+ * the window, for the others. With 8 connections the old rule sent batches of 1 and 7 in turn,
+ * two requests' fixed cost per 8 messages (bench/smtp-vs-maildev.mjs); a session that is open
+ * but idle costs a message at most INGEST_BATCH_GATHER_MS.
  */
 export class ArrivalBatcher {
   /**
@@ -71,15 +74,24 @@ export class ArrivalBatcher {
     })
   }
 
+  /** Whether more senders are expected to join what waits (see the class comment). */
+  waitForMore() {
+    const sessions = this.openSessions()
+    if (sessions === Number.POSITIVE_INFINITY) return this.inFlight > 0
+    const everyoneWaits = this.queue.length + this.inFlightMessages >= sessions
+    if (!everyoneWaits) return true
+    return this.inFlight > 0 && this.queue.length < this.inFlightMessages
+  }
+
   pump() {
     while (this.queue.length > 0 && this.inFlight < INGEST_BATCHES_IN_FLIGHT) {
-      const everyoneWaits = this.queue.length + this.inFlightMessages >= this.openSessions()
-      const gathering =
-        this.inFlight > 0 &&
+      if (
         this.queue.length < INGEST_BATCH_GATHER_MESSAGES &&
         !this.gatherOver &&
-        !everyoneWaits
-      if (gathering) break
+        this.waitForMore()
+      ) {
+        break
+      }
       this.sendNext()
     }
     if (this.queue.length === 0) {
