@@ -1,6 +1,7 @@
-import { and, gt, inArray } from 'drizzle-orm'
+import { and, gt } from 'drizzle-orm'
 import type { Database } from '../client'
 import { liveInboxes } from '../schema'
+import { inJsonList } from './json-list'
 
 /** Records how many live sockets follow a public inbox (0 once the last one closed). */
 export async function recordLiveSockets(db: Database, inbox: string, sockets: number) {
@@ -16,5 +17,5 @@ export function watchedInboxes(db: Database, inboxes: string[]) {
   return db
     .select({ inbox: liveInboxes.inbox })
     .from(liveInboxes)
-    .where(and(inArray(liveInboxes.inbox, inboxes), gt(liveInboxes.sockets, 0)))
+    .where(and(inJsonList(liveInboxes.inbox, inboxes), gt(liveInboxes.sockets, 0)))
 }
