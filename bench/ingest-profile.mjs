@@ -42,14 +42,10 @@ const STAGES = [
   ],
   ['sanitize', /^(sanitizeHtml|sanitize.*)$/],
   ['pack + hashes', /^(buildPack|crlfOctets|sha256Hex|emailRoutingKey)$/],
-  ['D1: insertMessages (build + bind + batch)', /^insertMessages$/],
-  ['D1: ownership lookup', /^findOwnershipFor$/],
-  ['D1: deny-list lookup', /^(denylistRefusals|findListedEntries)$/],
   [
-    'D1: arrival keys, blobs',
-    /^(touchAttachmentBlobs|storedArrivals|findArrivalKeys|insertArrivalKey)$/,
+    'D1 statements (drizzle build + bind)',
+    /^(insertMessages|touchAttachmentBlobs|findOwnershipFor|denylistRefusals|storedArrivals|findArrivalKeys|findFanoutState|insertArrivalKey)$/,
   ],
-  ['D1: fanout reads', /^(findFanoutState|fanoutReads)$/],
   ['notify', /^(notifyStored)$/],
   ['multipart form (request)', /^(formData|parseBody)$/],
 ]

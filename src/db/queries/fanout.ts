@@ -1,10 +1,11 @@
+import { inArray } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import { chunks } from '../../lib/chunks'
 import { domainOf } from '../../lib/address'
 import type { Database } from '../client'
+import { byBoundParams } from '../params'
 import { domains, messages, privateAddresses } from '../schema'
-import { inJsonList } from './json-list'
 import { watchedInboxes } from './live-inboxes'
 import { selectWithHeaders } from './messages'
 
@@ -35,18 +36,22 @@ export type FanoutState = Awaited<ReturnType<typeof findFanoutState>>
 export function fanoutReads(db: Database, stored: { _id: string; inbox: string }[]) {
   const inboxes = [...new Set(stored.map((message) => message.inbox))]
   const domainNames = [...new Set(inboxes.map(domainOf))]
-  // One statement per kind, the keys as one JSON parameter each (see inJsonList).
-  const ids = stored.map((message) => message._id)
   const kinds = [
-    [selectWithHeaders(db).where(inJsonList(messages.id, ids))],
-    [db.select().from(privateAddresses).where(inJsonList(privateAddresses.email, inboxes))],
-    [
+    byBoundParams(
+      stored.map((message) => message._id),
+      1,
+    ).map((ids) => selectWithHeaders(db).where(inArray(messages.id, ids))),
+    byBoundParams(inboxes, 1).map((part) =>
+      db.select().from(privateAddresses).where(inArray(privateAddresses.email, part)),
+    ),
+    byBoundParams(domainNames, 1).map((part) =>
       db
         .select({ domain: domains.domain, owner: domains.owner })
         .from(domains)
-        .where(inJsonList(domains.domain, domainNames)),
-    ],
-    [watchedInboxes(db, inboxes)],
+        .where(inArray(domains.domain, part)),
+    ),
+    // Binds the inboxes and the socket count.
+    byBoundParams(inboxes, 1, 1).map((part) => watchedInboxes(db, part)),
   ] as const
   const statements: BatchItem<'sqlite'>[] = kinds.flat()
   /** The state from the statements' results, in the order they went. */

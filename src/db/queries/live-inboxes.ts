@@ -1,7 +1,6 @@
-import { and, gt } from 'drizzle-orm'
+import { and, gt, inArray } from 'drizzle-orm'
 import type { Database } from '../client'
 import { liveInboxes } from '../schema'
-import { inJsonList } from './json-list'
 
 /** Records how many live sockets follow a public inbox (0 once the last one closed). */
 export async function recordLiveSockets(db: Database, inbox: string, sockets: number) {
@@ -17,5 +16,5 @@ export function watchedInboxes(db: Database, inboxes: string[]) {
   return db
     .select({ inbox: liveInboxes.inbox })
     .from(liveInboxes)
-    .where(and(inJsonList(liveInboxes.inbox, inboxes), gt(liveInboxes.sockets, 0)))
+    .where(and(inArray(liveInboxes.inbox, inboxes), gt(liveInboxes.sockets, 0)))
 }
