@@ -196,6 +196,13 @@ export const WAIT_SCAN_MESSAGES = 200
 export const MAX_ATTACHMENTS_PER_MESSAGE = 100
 
 /**
+ * Attachments per ingest call: each costs an R2 check and maybe a write (subrequests, 1,000
+ * per invocation on Workers Paid). Arrivals past it are answered 503 `batch-full` and the
+ * bridge sends them again in its next batch; the first arrival of a call always fits.
+ */
+export const MAX_ATTACHMENTS_PER_BATCH = 300
+
+/**
  * Addresses of one To/Cc/Bcc header kept in a message row: a 50,000-address To: would pass
  * D1's 2 MB row. The full list stays in `headers` and the raw message.
  */

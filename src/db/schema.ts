@@ -135,7 +135,6 @@ export const messages = sqliteTable(
     labels: text('labels_json', { mode: 'json' }).$type<string[]>().notNull(),
     folder: text('folder').notNull().default('inbox'),
     read: integer('read', { mode: 'boolean' }).notNull().default(false),
-    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
     envelopeFrom: text('envelope_from').notNull().default(''),
     // The From header's first address, lower-cased: what mail stats count senders by.
     sender: text('sender').notNull().default(''),
@@ -144,6 +143,10 @@ export const messages = sqliteTable(
     links: text('links_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     codes: text('codes_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     actionLink: text('action_link'),
+    // Mailsac's via/rtls, from the topmost Received header at ingest (src/mail/received-hop.ts),
+    // kept on the row so lists answer them without reading the delivery's headers.
+    via: text('via'),
+    rtls: integer('rtls', { mode: 'boolean' }),
     // Subject, people and the text body's first SEARCH_TEXT_CHARS, lower-cased: what plain
     // search words match, since bodies live in R2 (src/mail/inbound/search-text.ts).
     searchText: text('search_text').notNull().default(''),
@@ -184,6 +187,23 @@ export const messages = sqliteTable(
       .where(sql`${t.savedBy} is not null`),
     index('messages_pack_key_idx').on(t.packKey),
   ],
+)
+
+/**
+ * The parsed headers of one delivery, once: every recipient row of it shares them (a delivery
+ * is its pack and the offset of its raw bytes there). Up to MAX_HEADERS_BYTES, so a message to
+ * 100 inboxes no longer writes them 100 times, nor lists read them. The trigger of
+ * migrations/0012_headers_once.sql deletes the row with the delivery's last message row, on
+ * every delete path.
+ */
+export const messageHeaders = sqliteTable(
+  'message_headers',
+  {
+    packKey: text('pack_key').notNull(),
+    rawOffset: integer('raw_offset').notNull(),
+    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.packKey, t.rawOffset] })],
 )
 
 /** Attachment bytes are stored once in R2 under their MD5; this row describes them. */

@@ -2,7 +2,7 @@ import type { Subscription } from '../mail/fanout/subscriptions'
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
-import type { MessageRow } from '../db/queries/messages'
+import type { MessageWithHeaders } from '../db/queries/messages'
 import { MAX_WS_FRAME_BYTES } from '../limits'
 import { fullMessageJson, headersObject, messageJson } from '../mail/message-json'
 
@@ -15,8 +15,8 @@ type Waiter = {
   inbox: string
   isPublic: boolean
   deadline: number
-  wake: (message: MessageRow) => void
-  arrival: (until: number) => Promise<MessageRow[] | null>
+  wake: (message: MessageWithHeaders) => void
+  arrival: (until: number) => Promise<MessageWithHeaders[] | null>
 }
 
 /**
@@ -24,7 +24,7 @@ type Waiter = {
  * when this object no longer knows the waiter (it restarted: mail may have been missed), or
  * null at the deadline.
  */
-export type WaitArrival = { messages: MessageRow[] } | { reread: true } | null
+export type WaitArrival = { messages: MessageWithHeaders[] } | { reread: true } | null
 
 /** How long past its deadline a waiter that was never released is kept. */
 const WAIT_RELEASE_GRACE_MS = 10_000
@@ -107,7 +107,7 @@ export class RealtimeHub extends DurableObject<Env> {
    * message someone listens to, so mail nobody watches costs no R2 read. Messages named in
    * `webOnly` (private addresses with `enablews` off) go to the owner's web pages only.
    */
-  async publish(messages: MessageRow[], webOnly: string[] = []): Promise<number> {
+  async publish(messages: MessageWithHeaders[], webOnly: string[] = []): Promise<number> {
     let sent = 0
     for (const message of messages) {
       // A waiter gets the row itself (#17 wait latency): it filters in memory and checks it
@@ -138,8 +138,8 @@ export class RealtimeHub extends DurableObject<Env> {
    */
   async registerWaiter(id: string, inbox: string, isPublic: boolean, deadline: number) {
     this.expireWaiters()
-    let arrived: MessageRow[] = []
-    let resolve: ((messages: MessageRow[] | null) => void) | null = null
+    let arrived: MessageWithHeaders[] = []
+    let resolve: ((messages: MessageWithHeaders[] | null) => void) | null = null
     const waiter: Waiter = {
       inbox,
       isPublic,
@@ -150,7 +150,7 @@ export class RealtimeHub extends DurableObject<Env> {
       },
       arrival: (until) => {
         let timer: ReturnType<typeof setTimeout> | null = null
-        return new Promise<MessageRow[] | null>((done) => {
+        return new Promise<MessageWithHeaders[] | null>((done) => {
           if (arrived.length) return done(arrived)
           resolve = done
           timer = setTimeout(() => done(null), Math.max(0, until - Date.now()))
@@ -216,7 +216,7 @@ export class RealtimeHub extends DurableObject<Env> {
     this.drop(socket, 1011, 'WebSocket error')
   }
 
-  private async frame(message: MessageRow): Promise<string> {
+  private async frame(message: MessageWithHeaders): Promise<string> {
     // Skip the R2 reads when the raw alone would not fit.
     if (message.size <= MAX_WS_FRAME_BYTES) {
       const full = JSON.stringify({

@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import type { MessageRow } from '../db/queries/messages'
+import type { MessageRow, MessageWithHeaders } from '../db/queries/messages'
 import type { HeaderList } from '../db/schema'
-import { receivingHop } from './received-hop'
 import { MAX_INLINE_RAW_BYTES } from '../limits'
 import { readContent, readRaw } from './inbound/storage'
 
@@ -121,7 +120,8 @@ export function messageJson(row: MessageRow) {
     read: row.read,
     ip: row.ip,
     links: row.links,
-    ...receivingHop(row.headers),
+    via: row.via,
+    rtls: row.rtls,
     spam: null,
   }
 }
@@ -172,7 +172,7 @@ export const FullMessage = Message.extend({
  * `raw`. One builder for GET /api/addresses/:email/messages/:messageId, websocket frames and
  * webhook payloads (OpenAPI `EmailMessageWebhook`), so the three never drift apart.
  */
-export async function fullMessageJson(bucket: R2Bucket, message: MessageRow) {
+export async function fullMessageJson(bucket: R2Bucket, message: MessageWithHeaders) {
   const [content, raw] = await Promise.all([
     readContent(bucket, message),
     message.size <= MAX_INLINE_RAW_BYTES ? readRaw(bucket, message) : null,

@@ -3,7 +3,7 @@ import type { HeaderList } from '../db/schema'
 /**
  * What the topmost `Received:` header says about the hop that took the message in: the SMTP
  * bridge writes one (bridge/src/smtp/trace.js), Cloudflare Email Routing writes its own.
- * Read when a message is answered, so mail stored before needs no migration.
+ * Read once at ingest and kept on each row (messages.via/rtls); mail stored before 0012 has null.
  */
 export type ReceivingHop = {
   /** The receiving host (`by`), Mailsac's `via`; null when no header names one. */

@@ -11,6 +11,8 @@ import { normalizeAddress } from '../../src/lib/address'
 import { domainOf, pickFault, type FaultRule } from '../../src/mail/faults'
 import * as worker from '../../src/limits'
 import { ARRIVAL_KEY } from '../../src/mail/inbound/idempotency'
+import { BATCH_FULL } from '../../src/mail/inbound/ingest'
+import { BATCH_FULL as BRIDGE_BATCH_FULL } from '../../bridge/src/smtp/batcher.js'
 import wranglerToml from '../../wrangler.toml?raw'
 
 describe('the bridge and the Worker agree', () => {
@@ -21,6 +23,8 @@ describe('the bridge and the Worker agree', () => {
     expect(bridge.INGEST_BATCH_MAX_MESSAGES).toBeLessThanOrEqual(worker.MAX_BATCH_MESSAGES)
     expect(bridge.INGEST_BATCH_MAX_BYTES).toBeLessThanOrEqual(worker.MAX_BATCH_BYTES)
     expect(bridge.LIST_PAGE_SIZE).toBeLessThanOrEqual(worker.MAX_LIST_LIMIT)
+    // #14.3: what a full batch left out is sent again, not answered 451.
+    expect(BRIDGE_BATCH_FULL).toBe(BATCH_FULL)
   })
 
   it('on how long an arrival may be retried and still be recognised', () => {

@@ -3,15 +3,15 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { database } from '../../src/db/client'
-import { findMessage, type MessageRow } from '../../src/db/queries/messages'
+import { findMessage, type MessageWithHeaders } from '../../src/db/queries/messages'
 import { ingest, simpleMessage } from '../requests'
 
 const hubFor = (name: string) => env.REALTIME.get(env.REALTIME.idFromName(name))
 
-async function storedRow(inbox: string): Promise<MessageRow> {
+async function storedRow(inbox: string): Promise<MessageWithHeaders> {
   const [stored] = await ingest(simpleMessage({ to: inbox }), [inbox])
   const [row] = await findMessage(database(env.DB), inbox, stored._id)
-  return row as MessageRow
+  return row as MessageWithHeaders
 }
 
 describe('RealtimeHub waiters', () => {

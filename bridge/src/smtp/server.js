@@ -28,7 +28,11 @@ export function createSmtpServer({ config, worker, log }) {
   // smtp-server falls back to a bundled self-signed certificate when none is given, which would
   // advertise a STARTTLS nobody configured; without TLS the command is disabled instead.
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
-  const batcher = new ArrivalBatcher(worker, { timeoutMs: config.workerTimeoutMs })
+  const batcher = new ArrivalBatcher(worker, {
+    timeoutMs: config.workerTimeoutMs,
+    // smtp-server's own set of open connections (called only once the server exists).
+    openSessions: () => server.connections.size,
+  })
   const faults = createFaults(config, log)
 
   const server = new SMTPServer({

@@ -5,7 +5,7 @@ import type { SearchQuery, SearchTerm } from '../../lib/search-query'
 import type { Database } from '../client'
 import { messages } from '../schema'
 import { MAX_SEARCH_RESULTS } from './inbox'
-import { newestInInbox } from './messages'
+import { messageColumns, newestInInbox } from './messages'
 import { inOwnInboxVisible } from './privacy'
 
 /** Case-insensitive "contains" on a text column. */
@@ -27,7 +27,7 @@ const FTS_MIN_CHARS = 3
 /**
  * A plain word or phrase: contained in the subject, people and body, one lower-cased column
  * (src/mail/inbound/search-text.ts). A wanted needle of 3+ characters is looked up in the
- * trigram index (migrations/0010_search_fts.sql) first, then checked with instr on those
+ * trigram index (migrations/0011_search_fts.sql) first, then checked with instr on those
  * candidates only, so the answer is exactly instr's; a negated or short one is instr alone.
  */
 function textCondition(value: string, negated: boolean): SQL {
@@ -102,7 +102,7 @@ export function searchInboxMessages(
 /** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
 export function searchAccountMail(db: Database, accountId: string, query: SearchQuery) {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(inOwnInboxVisible(accountId), searchCondition(query)))
     .orderBy(desc(messages.received), desc(messages.id))

@@ -1,4 +1,4 @@
-import type { MessageRow } from '../../db/queries/messages'
+import type { MessageWithHeaders } from '../../db/queries/messages'
 import { accountShard, inboxShard } from './subscriptions'
 
 export type WaitBindings = Pick<Env, 'REALTIME'>
@@ -13,21 +13,21 @@ export type WaitRequest = {
    * Reads the inbox and returns the matches so far, under the caller's access check; run once
    * after registering (and again only if the hub lost track of the waiter), never on a timer.
    */
-  read: () => Promise<MessageRow[]>
+  read: () => Promise<MessageWithHeaders[]>
   /**
    * The matches among messages the hub announced for this inbox, checked in memory (filter,
    * window and the privacy rule), so an arrival costs no D1 read.
    */
-  match: (arrived: MessageRow[]) => Promise<MessageRow[]>
+  match: (arrived: MessageWithHeaders[]) => Promise<MessageWithHeaders[]>
   /** Whether these matches end the wait. */
-  enough: (matches: MessageRow[]) => boolean
+  enough: (matches: MessageWithHeaders[]) => boolean
   /** Most matches to answer. */
   limit: number
   /** Runs work after the response (the hub's release); awaited when absent. */
   defer?: (work: Promise<unknown>) => void
 }
 
-export type WaitOutcome = { matches: MessageRow[]; timedOut: boolean }
+export type WaitOutcome = { matches: MessageWithHeaders[]; timedOut: boolean }
 
 /**
  * Holds a request until enough matches are in or the deadline passes, woken by ingest's
@@ -58,7 +58,7 @@ export async function waitForMessages(
       }
       const known = new Set(matches.map((message) => message.id))
       // The rows crossed the RPC by structured clone, intact; its types only widen the tuples.
-      const arrived = arrival.messages as MessageRow[]
+      const arrived = arrival.messages as MessageWithHeaders[]
       const fresh = (await request.match(newestFirst(arrived))).filter(
         (message) => !known.has(message.id),
       )
@@ -75,6 +75,6 @@ export async function waitForMessages(
   }
 }
 
-function newestFirst(messages: MessageRow[]): MessageRow[] {
+function newestFirst(messages: MessageWithHeaders[]): MessageWithHeaders[] {
   return [...messages].sort((a, b) => b.received.getTime() - a.received.getTime())
 }

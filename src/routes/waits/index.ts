@@ -2,7 +2,11 @@ import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { database, type Database } from '../../db/client'
 import type { Account } from '../../db/queries/accounts'
-import { findMessage, listInboxMessagesSince, type MessageRow } from '../../db/queries/messages'
+import {
+  findMessage,
+  listInboxMessagesSince,
+  type MessageWithHeaders,
+} from '../../db/queries/messages'
 import { fail, statusText } from '../../http/errors'
 import { inboxAccess, requestedMessage, withInboxAccess } from '../../http/inbox-access'
 import { describe, json } from '../../http/openapi/describe'
@@ -108,13 +112,13 @@ async function readSince(db: Database, inbox: string, since: string | undefined)
 }
 
 /** The SQL window of listInboxMessagesSince, for a row the hub announced. */
-function inWindow(message: MessageRow, window: { since?: Date; except?: string }) {
+function inWindow(message: MessageWithHeaders, window: { since?: Date; except?: string }) {
   if (window.since && message.received.getTime() < window.since.getTime()) return false
   return message.id !== window.except
 }
 
 /** The wait response's message: the full message plus its codes and action link. */
-async function waitMessageJson(bucket: R2Bucket, message: MessageRow) {
+async function waitMessageJson(bucket: R2Bucket, message: MessageWithHeaders) {
   return {
     ...(await fullMessageJson(bucket, message)),
     codes: message.codes,
@@ -138,7 +142,7 @@ function matchReader(
       (inbox, viewerId) =>
         listInboxMessagesSince(db, inbox, viewerId, { ...window, limit: WAIT_SCAN_MESSAGES }),
     )
-    return matchingMessages(c.env.MAIL, rows, window.filter, limit)
+    return matchingMessages(db, c.env.MAIL, rows, window.filter, limit)
   }
 }
 
@@ -173,6 +177,7 @@ waitRoutes.get(
       read: matchReader(c, db, account, window, limit),
       match: (arrived) =>
         matchingMessages(
+          db,
           c.env.MAIL,
           arrived.filter(
             (message) =>

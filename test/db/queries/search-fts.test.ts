@@ -1,4 +1,4 @@
-// #17.3 search p99: the trigram FTS5 index over search_text (migrations/0010_search_fts.sql)
+// #17.3 search p99: the trigram FTS5 index over search_text (migrations/0011_search_fts.sql)
 // stays in step with messages, and the search through it answers exactly what instr did.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
