@@ -154,6 +154,7 @@ const worker = await startWorker({
 })
 const rows = []
 const loadBefore = loadavg()
+const load = (averages) => averages.map((n) => n.toFixed(2)).join(' ')
 try {
   const pid = findWorkerd()
   // A small message first, so module loading and first compiles are not counted.
@@ -187,11 +188,7 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
-console.log(
-  `load average ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`,
-)
+console.log(`load average before ${load(loadBefore)}`)
 console.log(
   'kind          message bytes  peak RSS growth  limit   ingest ms  stored text/html chars  truncated',
 )
@@ -208,8 +205,4 @@ for (const row of rows) {
     ].join(' '),
   )
 }
-console.log(
-  `load average ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`,
-)
+console.log(`load average after ${load(loadavg())}`)
