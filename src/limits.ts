@@ -223,3 +223,12 @@ export const SEARCH_MAX_TERM_CHARS = 200
 
 /** Search: characters of the text body kept (lower-cased) in D1 for plain words; bodies are in R2. */
 export const SEARCH_TEXT_CHARS = 4096
+
+/**
+ * Characters kept (stored and served) of the text and of the HTML body: the parser holds a
+ * body several times over, so a 25 MiB one whole would not fit a 128 MB isolate.
+ */
+export const MAX_STORED_BODY_CHARS = 1024 * 1024
+
+/** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
+export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS
