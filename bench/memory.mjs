@@ -7,8 +7,8 @@
 // text/html, one attachment; MEMORY_MIB (25) MiB each, at most MAX_MESSAGE_BYTES) posts one
 // message to /internal/ingest (the email() simulation refuses more than 1 MiB) and prints
 // workerd's peak RSS growth over its RSS before the request, next to the 128 MB limit, and
-// the ingest time. The peak is VmHWM after a reset (clear_refs 5) and the highest VmRSS
-// sampled every 20 ms, whichever is higher. workerd's RSS also holds the local D1/R2
+// the ingest time; KINDS picks some of them. The peak is VmHWM after a reset (clear_refs 5)
+// and the highest VmRSS sampled every 20 ms, whichever is higher. workerd's RSS also holds the local D1/R2
 // simulators' memory, so the figure is an upper bound of the isolate's. Linux only.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -20,6 +20,9 @@ const MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 const ISOLATE_LIMIT_MB = 128
 const targetBytes = Math.min(Number(process.env.MEMORY_MIB ?? 25) * 1024 * 1024, MAX_MESSAGE_BYTES)
 const domain = 'memory.example'
+// `refused`: a 25 MiB text/plain message to a domain not accepted, refused (403) once its body
+// is read: the floor every kind shares (the request body, and what the local stack adds).
+const kinds = (process.env.KINDS ?? 'refused,text/plain,text/html,attachment').split(',')
 
 const dir = mkdtempSync(join(tmpdir(), 'memory-bench-'))
 const persistTo = join(dir, 'state')
@@ -129,16 +132,14 @@ function findWorkerd() {
 const statusKb = (pid, field) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
 
-async function ingest(url, raw) {
-  const response = await fetch(
-    `${url}/internal/ingest?from=bench@example.org&to=memory@${domain}`,
-    {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'message/rfc822' },
-      body: raw,
-    },
-  )
+async function ingest(url, raw, to = `memory@${domain}`) {
+  const response = await fetch(`${url}/internal/ingest?from=bench@example.org&to=${to}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'message/rfc822' },
+    body: raw,
+  })
   const text = await response.text()
+  if (response.status === 403) return null
   if (!response.ok) throw new Error(`ingest answered ${response.status}: ${text}`)
   return JSON.parse(text).messages[0]._id
 }
@@ -159,20 +160,21 @@ try {
   const pid = findWorkerd()
   // A small message first, so module loading and first compiles are not counted.
   await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
-  for (const kind of ['text/plain', 'text/html', 'attachment']) {
-    const raw = message(kind)
+  for (const kind of kinds) {
+    const raw = message(kind === 'refused' ? 'text/plain' : kind)
     await new Promise((resolve) => setTimeout(resolve, 1000))
     writeFileSync(`/proc/${pid}/clear_refs`, '5')
     const before = statusKb(pid, 'VmRSS')
     let sampled = before
     const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
     const started = performance.now()
-    const id = await ingest(worker.url, raw)
+    const id = await ingest(worker.url, raw, kind === 'refused' ? 'x@refused.example' : undefined)
     const ms = performance.now() - started
     clearInterval(sampler)
     const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
-    const stored = await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)
-    const full = await stored.json()
+    const full = id
+      ? await (await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)).json()
+      : {}
     rows.push({
       kind,
       bytes: raw.byteLength,
