@@ -7,9 +7,11 @@
 // text/html, one attachment; MEMORY_MIB (25) MiB each, at most MAX_MESSAGE_BYTES) posts one
 // message to /internal/ingest (the email() simulation refuses more than 1 MiB) and prints
 // workerd's peak RSS growth over its RSS before the request, next to the 128 MB limit, and
-// the ingest time; KINDS picks some of them. The peak is VmHWM after a reset (clear_refs 5)
-// and the highest VmRSS sampled every 20 ms, whichever is higher. workerd's RSS also holds the local D1/R2
-// simulators' memory, so the figure is an upper bound of the isolate's. Linux only.
+// the ingest time; KINDS picks some of them. Each kind gets a fresh Worker. The peak is VmHWM
+// after a reset (clear_refs 5) and the highest VmRSS sampled every 20 ms, whichever is higher.
+// workerd's RSS also holds the HTTP buffers and the local D1/R2 simulators (which receive the
+// R2 writes), so it is an upper bound of the isolate's own memory; `refused` shows what
+// reading the request alone costs. Linux only.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -145,48 +147,54 @@ async function ingest(url, raw, to = `memory@${domain}`) {
 }
 
 applyMigrations(persistTo)
-const worker = await startWorker({
-  persistTo,
-  port: await freePort(),
-  adminToken,
-  ingestToken,
-  acceptedDomains: domain,
-  logFile: join(dir, 'wrangler.log'),
-})
 const rows = []
 const loadBefore = loadavg()
 const load = (averages) => averages.map((n) => n.toFixed(2)).join(' ')
 try {
-  const pid = findWorkerd()
-  // A small message first, so module loading and first compiles are not counted.
-  await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
   for (const kind of kinds) {
-    const raw = message(kind === 'refused' ? 'text/plain' : kind)
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    writeFileSync(`/proc/${pid}/clear_refs`, '5')
-    const before = statusKb(pid, 'VmRSS')
-    let sampled = before
-    const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
-    const started = performance.now()
-    const id = await ingest(worker.url, raw, kind === 'refused' ? 'x@refused.example' : undefined)
-    const ms = performance.now() - started
-    clearInterval(sampler)
-    const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
-    const full = id
-      ? await (await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)).json()
-      : {}
-    rows.push({
-      kind,
-      bytes: raw.byteLength,
-      growthMb: (peak - before) / 1024,
-      ms,
-      text: full.text?.length ?? 0,
-      html: full.html?.length ?? 0,
-      truncated: JSON.stringify(full.truncated ?? null),
+    // A fresh Worker per kind: V8 keeps the heap an earlier message grew, which would hide
+    // part of the next one's growth.
+    const worker = await startWorker({
+      persistTo,
+      port: await freePort(),
+      adminToken,
+      ingestToken,
+      acceptedDomains: domain,
+      logFile: join(dir, 'wrangler.log'),
     })
+    try {
+      const pid = findWorkerd()
+      // A small message first, so module loading and first compiles are not counted.
+      await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
+      const raw = message(kind === 'refused' ? 'text/plain' : kind)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      writeFileSync(`/proc/${pid}/clear_refs`, '5')
+      const before = statusKb(pid, 'VmRSS')
+      let sampled = before
+      const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
+      const started = performance.now()
+      const to = kind === 'refused' ? 'x@refused.example' : undefined
+      const id = await ingest(worker.url, raw, to)
+      const ms = performance.now() - started
+      clearInterval(sampler)
+      const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
+      const full = id
+        ? await (await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)).json()
+        : {}
+      rows.push({
+        kind,
+        bytes: raw.byteLength,
+        growthMb: (peak - before) / 1024,
+        ms,
+        text: full.text?.length ?? 0,
+        html: full.html?.length ?? 0,
+        truncated: JSON.stringify(full.truncated ?? null),
+      })
+    } finally {
+      await worker.stop()
+    }
   }
 } finally {
-  await worker.stop()
   rmSync(dir, { recursive: true, force: true })
 }
 

@@ -1,4 +1,5 @@
 import { MAX_MESSAGE_BYTES } from '../../limits'
+import { readBody } from '../../lib/read-body'
 import { Refusal } from '../refusal'
 import { emailRoutingKey } from './idempotency'
 import { ingestMessage, type IngestBindings } from './ingest'
@@ -13,7 +14,11 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Ingest
     message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
     return
   }
-  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
+  const raw = await readBody(message.raw, message.rawSize, MAX_MESSAGE_BYTES)
+  if (!raw) {
+    message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    return
+  }
   try {
     const envelope = { from: message.from, to: [message.to] }
     // Email Routing only sends a message again after a temporary failure, which may have
