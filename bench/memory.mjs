@@ -24,7 +24,10 @@ const targetBytes = Math.min(Number(process.env.MEMORY_MIB ?? 25) * 1024 * 1024,
 const domain = 'memory.example'
 // `refused`: a 25 MiB text/plain message to a domain not accepted, refused (403) once its body
 // is read: the floor every kind shares (the request body, and what the local stack adds).
-const kinds = (process.env.KINDS ?? 'refused,text/plain,text/html,attachment').split(',')
+// `<kind> form`: posted as multipart/form-data with the envelope, as the SMTP bridge does.
+const kinds = (
+  process.env.KINDS ?? 'refused,text/plain,text/html,attachment,text/plain form,attachment form'
+).split(',')
 
 const dir = mkdtempSync(join(tmpdir(), 'memory-bench-'))
 const persistTo = join(dir, 'state')
@@ -134,11 +137,23 @@ function findWorkerd() {
 const statusKb = (pid, field) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
 
-async function ingest(url, raw, to = `memory@${domain}`) {
-  const response = await fetch(`${url}/internal/ingest?from=bench@example.org&to=${to}`, {
+/** Posts a message; `form` sends it as the bridge does, multipart with the envelope. */
+async function ingest(url, raw, to = `memory@${domain}`, form = false) {
+  const envelope = { from: 'bench@example.org', to: [to] }
+  let body = raw
+  if (form) {
+    body = new FormData()
+    body.append('envelope', JSON.stringify(envelope))
+    body.append('message', new Blob([raw], { type: 'message/rfc822' }), 'message.eml')
+  }
+  const query = form ? '' : `?from=${envelope.from}&to=${to}`
+  const response = await fetch(`${url}/internal/ingest${query}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'message/rfc822' },
-    body: raw,
+    headers: {
+      authorization: `Bearer ${ingestToken}`,
+      ...(form ? {} : { 'content-type': 'message/rfc822' }),
+    },
+    body,
   })
   const text = await response.text()
   if (response.status === 403) return null
@@ -166,15 +181,16 @@ try {
       const pid = findWorkerd()
       // A small message first, so module loading and first compiles are not counted.
       await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
-      const raw = message(kind === 'refused' ? 'text/plain' : kind)
+      const base = kind.replace(/ form$/, '')
+      const raw = message(base === 'refused' ? 'text/plain' : base)
       await new Promise((resolve) => setTimeout(resolve, 1000))
       writeFileSync(`/proc/${pid}/clear_refs`, '5')
       const before = statusKb(pid, 'VmRSS')
       let sampled = before
       const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
       const started = performance.now()
-      const to = kind === 'refused' ? 'x@refused.example' : undefined
-      const id = await ingest(worker.url, raw, to)
+      const to = base === 'refused' ? 'x@refused.example' : undefined
+      const id = await ingest(worker.url, raw, to, kind.endsWith(' form'))
       const ms = performance.now() - started
       clearInterval(sampler)
       const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
@@ -205,7 +221,7 @@ console.log(
 for (const row of rows) {
   console.log(
     [
-      row.kind.padEnd(12),
+      row.kind.padEnd(16),
       String(row.bytes).padStart(14),
       `${row.growthMb.toFixed(0)} MB`.padStart(16),
       `${ISOLATE_LIMIT_MB} MB`.padStart(7),
