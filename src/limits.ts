@@ -242,3 +242,12 @@ export const DNS_CACHE_MAX_SECONDS = 3600
 
 /** Addresses per POST /api/validations/addresses, as Mailsac's OpenAPI document says. */
 export const MAX_VALIDATIONS_PER_REQUEST = 50
+
+/**
+ * Characters kept (stored and served) of the text and of the HTML body: the parser holds a
+ * body several times over, so a 25 MiB one whole would not fit a 128 MB isolate.
+ */
+export const MAX_STORED_BODY_CHARS = 1024 * 1024
+
+/** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
+export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { MessageRow, MessageWithHeaders } from '../db/queries/messages'
 import type { HeaderList } from '../db/schema'
-import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { MAX_INLINE_RAW_BYTES, MAX_STORED_BODY_CHARS } from '../limits'
 import { readContent, readRaw } from './inbound/storage'
 
 // The message wire object of REST responses, websocket frames and webhook payloads: each
@@ -151,6 +151,11 @@ export const FullMessage = Message.extend({
   text: z.string().meta({ description: 'The text body' }),
   html: z.string().meta({ description: 'The HTML body as sent' }),
   body: z.string().meta({ description: 'The sanitized HTML body' }),
+  // One flag for the three bodies: each is cut at the same character count, and the parser
+  // renders one body from the other when a message has only one.
+  truncated: z.boolean().meta({
+    description: `Whether text, html and body were cut: only the first ${MAX_STORED_BODY_CHARS} characters of each are kept. GET /api/raw still has every byte.`,
+  }),
   raw: z.string().nullable().meta({
     description: 'A UTF-8 reading of the raw message; null for large messages (GET /api/raw)',
   }),
@@ -163,6 +168,7 @@ export const FullMessage = Message.extend({
     text: 'Hi there',
     html: '',
     body: 'Hi there',
+    truncated: false,
     raw: 'From: Sender <sender@example.org>\r\nSubject: Hello\r\n\r\nHi there\r\n',
   },
 })
@@ -183,6 +189,7 @@ export async function fullMessageJson(bucket: R2Bucket, message: MessageWithHead
     text: content.text,
     html: content.html,
     body: content.body,
+    truncated: content.truncated === true,
     // JSON cannot carry arbitrary bytes: this is a UTF-8 reading of the raw message, and
     // null above MAX_INLINE_RAW_BYTES. GET /api/raw gives the exact bytes.
     raw: raw ? await new Response(raw.body).text() : null,

@@ -24,6 +24,7 @@ import {
   buildPack,
   packKey,
   putAttachmentBlob,
+  putPack,
   type MessageContent,
   type PackSlot,
 } from './storage'
@@ -73,14 +74,15 @@ async function storeArrivals(
         text: parsed.text,
         html: parsed.html,
         body: await sanitizeHtml(parsed.html),
+        truncated: parsed.truncated,
       })),
     )
-    const { bytes, slots } = buildPack(
+    const built = buildPack(
       arrivals.map((arrival, i) => ({ raw: arrival.raw, content: contents[i] })),
     )
     const missing = new Set(arrivals.flatMap((arrival) => [...arrival.missingBlobs]))
     await Promise.all([
-      env.MAIL.put(pack, bytes),
+      putPack(env.MAIL, pack, built),
       ...[...blobs.values()]
         .filter((a) => missing.has(a.md5))
         .map((a) => putAttachmentBlob(env.MAIL, a)),
@@ -88,7 +90,7 @@ async function storeArrivals(
 
     stage = 'D1 (messages)'
     const rows = arrivals.map((arrival, i) =>
-      messageRows(arrival, randomString(24), { packKey: pack, ...slots[i] }, aliasOf, now),
+      messageRows(arrival, randomString(24), { packKey: pack, ...built.slots[i] }, aliasOf, now),
     )
     stored = rows.map((arrivalRows) =>
       arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),

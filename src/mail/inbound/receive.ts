@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '../../limits'
 import { emailRoutingFault } from '../faults'
+import { readBody } from '../../lib/read-body'
 import { Refusal } from '../refusal'
 import { emailRoutingKey } from './idempotency'
 import { ingestMessage, type IngestBindings } from './ingest'
@@ -19,7 +20,11 @@ export async function receiveEmail(
     message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
     return
   }
-  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
+  const raw = await readBody(message.raw, message.rawSize, MAX_MESSAGE_BYTES)
+  if (!raw) {
+    message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    return
+  }
   try {
     const envelope = { from: message.from, to: [message.to] }
     // Email Routing only sends a message again after a temporary failure, which may have
