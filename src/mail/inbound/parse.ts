@@ -1,8 +1,7 @@
 import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
-import { MAX_HEADERS_BYTES, MAX_STORED_BODY_CHARS } from '../../limits'
+import { MAX_HEADERS_BYTES } from '../../limits'
 import { sha256Hex, toHex } from '../../lib/bytes'
-import { parserInput } from './body-cap'
 
 export type ParsedAttachment = {
   md5: string
@@ -24,8 +23,6 @@ export type ParsedMessage = {
   headers: HeaderList
   text: string
   html: string
-  /** Whether `text` or `html` is shorter than the message's (see MAX_STORED_BODY_CHARS). */
-  truncated: boolean
   attachments: ParsedAttachment[]
 }
 
@@ -51,33 +48,11 @@ function bytesOf(content: Email['attachments'][number]['content']): Uint8Array {
 }
 
 /**
- * The buffer itself when the view covers all of it: postal-mime copies a view into a buffer of
- * its own, which for a 25 MiB message is 25 MB more in a 128 MB isolate. It only reads it.
- */
-function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
-  const { buffer } = bytes
-  return buffer instanceof ArrayBuffer &&
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === buffer.byteLength
-    ? buffer
-    : bytes
-}
-
-/** The first MAX_STORED_BODY_CHARS of a body, never half of a surrogate pair. */
-function capped(body: string): string {
-  if (body.length <= MAX_STORED_BODY_CHARS) return body
-  const end = MAX_STORED_BODY_CHARS
-  const code = body.charCodeAt(end - 1)
-  return body.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end)
-}
-
-/**
  * Parses raw RFC 5322 bytes. The parser gets the bytes themselves, never a decoded string,
  * so 8-bit and non-UTF-8 parts are decoded by their declared charset.
  */
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  const input = parserInput(raw)
-  const email = await PostalMime.parse(wholeBuffer(input.bytes), {
+  const email = await PostalMime.parse(raw, {
     attachmentEncoding: 'arraybuffer',
     maxHeadersSize: MAX_HEADERS_BYTES,
   })
@@ -102,11 +77,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     bcc: recipients(email.bcc),
     subject: email.subject ?? '',
     headers: email.headers.map((header) => [header.key, header.value]),
-    text: capped(email.text ?? ''),
-    html: capped(email.html ?? ''),
-    truncated:
-      input.cut ||
-      Math.max(email.text?.length ?? 0, email.html?.length ?? 0) > MAX_STORED_BODY_CHARS,
+    text: email.text ?? '',
+    html: email.html ?? '',
     attachments,
   }
 }

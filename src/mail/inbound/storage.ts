@@ -27,58 +27,33 @@ export const packKey = (id: string) => `packs/${id}`
 
 export const attachmentKey = (md5: string) => `attachments/${md5}`
 
-/**
- * The parsed bodies of a message. `truncated` (absent in packs written before it existed)
- * says the text, HTML and sanitized bodies are cut to MAX_STORED_BODY_CHARS; the raw bytes
- * are always whole.
- */
-export type MessageContent = { text: string; html: string; body: string; truncated?: boolean }
+export type MessageContent = { text: string; html: string; body: string }
 
 type PackPart = { raw: Uint8Array; content: MessageContent }
 export type PackSlot = { rawOffset: number; contentOffset: number; contentLength: number }
 
-/** A pack's bytes as the parts written one after another, never joined into one buffer. */
-export type Pack = { chunks: Uint8Array[]; length: number; slots: PackSlot[] }
-
-/**
- * Lays out arrivals in one pack: each raw message followed by its bodies as JSON. The raw
- * bytes are not copied: a 25 MiB message joined with its bodies into one buffer would hold
- * it twice more in a 128 MB isolate.
- */
-export function buildPack(parts: PackPart[]): Pack {
+/** Lays out arrivals in one pack; returns its bytes and where each arrival's parts are. */
+export function buildPack(parts: PackPart[]): { bytes: Uint8Array; slots: PackSlot[] } {
   const encoder = new TextEncoder()
-  const chunks: Uint8Array[] = []
+  const contents = parts.map((part) => encoder.encode(JSON.stringify(part.content)))
+  const total = parts.reduce(
+    (sum, part, i) => sum + part.raw.byteLength + contents[i].byteLength,
+    0,
+  )
+  const bytes = new Uint8Array(total)
   const slots: PackSlot[] = []
   let offset = 0
-  for (const part of parts) {
-    const content = encoder.encode(JSON.stringify(part.content))
-    chunks.push(part.raw, content)
+  parts.forEach((part, i) => {
+    bytes.set(part.raw, offset)
+    bytes.set(contents[i], offset + part.raw.byteLength)
     slots.push({
       rawOffset: offset,
       contentOffset: offset + part.raw.byteLength,
-      contentLength: content.byteLength,
+      contentLength: contents[i].byteLength,
     })
-    offset += part.raw.byteLength + content.byteLength
-  }
-  return { chunks, length: offset, slots }
-}
-
-/**
- * Writes a pack to R2 as a stream of known length (R2 needs the length of a streamed body),
- * chunk by chunk.
- */
-export async function putPack(bucket: R2Bucket, key: string, pack: Pack) {
-  const { readable, writable } = new FixedLengthStream(pack.length)
-  const writer = writable.getWriter()
-  const put = bucket.put(key, readable)
-  // A failed put stops reading: abort the writes instead of leaving them waiting.
-  put.catch((error: unknown) => writer.abort(error).catch(() => undefined))
-  const write = (async () => {
-    for (const chunk of pack.chunks) await writer.write(chunk)
-    await writer.close()
-  })()
-  write.catch(() => undefined)
-  await Promise.all([put, write])
+    offset += part.raw.byteLength + contents[i].byteLength
+  })
+  return { bytes, slots }
 }
 
 type Located = Pick<
@@ -99,7 +74,7 @@ export async function readContent(bucket: R2Bucket, message: Located): Promise<M
   const object = await bucket.get(message.packKey, {
     range: { offset: message.contentOffset, length: message.contentLength },
   })
-  if (!object) return { text: '', html: '', body: '', truncated: false }
+  if (!object) return { text: '', html: '', body: '' }
   return object.json<MessageContent>()
 }
 
