@@ -14,6 +14,9 @@ export default defineConfig({
               bindings: {
                 ADMIN_TOKEN: 'test-admin-token',
                 INGEST_TOKEN: 'test-ingest-token',
+                // Tests never reach the network: DNS-over-HTTPS goes to a closed local port
+                // unless a test stubs fetch (test/mail/dns.test.ts, test/routes/validations/).
+                DOH_ENDPOINT: 'http://127.0.0.1:9/dns-query',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
               ratelimits: {

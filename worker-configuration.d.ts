@@ -19,6 +19,8 @@ declare namespace Cloudflare {
 		ALLOW_LOCAL_WEBHOOKS: string;
 		REQUIRE_API_KEY: string;
 		RATE_LIMITS: string;
+		DOH_ENDPOINT: string;
+		SMTP_FAULTS: string;
 		ADMIN_TOKEN: string;
 		INGEST_TOKEN: string;
 		REALTIME: DurableObjectNamespace<import("./src/index").RealtimeHub>;
@@ -29,7 +31,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ACCEPTED_DOMAINS" | "PUBLIC_RETENTION_HOURS" | "PUBLIC_INBOX_MAX_MESSAGES" | "ALLOW_LOCAL_WEBHOOKS" | "REQUIRE_API_KEY" | "RATE_LIMITS" | "ADMIN_TOKEN" | "INGEST_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ACCEPTED_DOMAINS" | "PUBLIC_RETENTION_HOURS" | "PUBLIC_INBOX_MAX_MESSAGES" | "ALLOW_LOCAL_WEBHOOKS" | "REQUIRE_API_KEY" | "RATE_LIMITS" | "DOH_ENDPOINT" | "SMTP_FAULTS" | "ADMIN_TOKEN" | "INGEST_TOKEN">> {}
 }
 
 // Begin runtime types

@@ -1,5 +1,6 @@
 // `npm run admin -- <command>`: administers a running Worker (local or deployed) over its
 // /internal/admin API. Prints one JSON object on stdout; errors go to stderr with exit 1.
+// `doctor` prints its report instead (scripts/doctor.mjs), exiting 1 when a line says FIX.
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,20 +22,27 @@ const USAGE = `usage: npm run admin -- [--url URL] <command>
   denylist list
   denylist add <domain-or-ip> [--reason TEXT]   refuse mail from this sender domain or client IP
   denylist remove <domain-or-ip>
+  doctor [--bridge HOST] [--smtp-port N] [--pop3-port N] [--pop3s-port N]
+                                        check the deployment from outside, one line per check
+                                        (ports default to the bridge's: 2525, 1110, 1995)
 The admin token comes from ADMIN_TOKEN in the environment, else from .dev.vars.
 --url defaults to $ADMIN_URL or http://127.0.0.1:8787.`
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-function adminToken() {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN
+/** A secret from the environment, else from .dev.vars (what `npm start` writes). */
+function secret(name = 'ADMIN_TOKEN') {
+  if (process.env[name]) return process.env[name]
   const file = join(root, '.dev.vars')
   if (existsSync(file)) {
-    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync(file, 'utf8'))
+    const match = new RegExp(`^\\s*${name}\\s*=\\s*"?([^"\\n]+)"?\\s*$`, 'm').exec(
+      readFileSync(file, 'utf8'),
+    )
     if (match) return match[1]
   }
   return null
 }
+const adminToken = () => secret('ADMIN_TOKEN')
 
 function die(message) {
   process.stderr.write(`${message}\n`)
@@ -79,6 +87,10 @@ const { values: options, positionals } = parseArgs({
     reason: { type: 'string' },
     account: { type: 'string' },
     add: { type: 'string' },
+    bridge: { type: 'string' },
+    'smtp-port': { type: 'string' },
+    'pop3-port': { type: 'string' },
+    'pop3s-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -88,6 +100,25 @@ if (options.help || positionals.length === 0) {
 }
 
 const [resource, action, name, value] = positionals
+if (resource === 'doctor') {
+  const { doctor } = await import('./doctor.mjs')
+  const port = (option, fallback) => count(option, options[option]) ?? fallback
+  const { lines, problems } = await doctor({
+    base: (options.url ?? process.env.ADMIN_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, ''),
+    adminToken: adminToken(),
+    ingestToken: secret('INGEST_TOKEN'),
+    bridge: options.bridge
+      ? {
+          host: options.bridge,
+          smtpPort: port('smtp-port', 2525),
+          pop3Port: port('pop3-port', 1110),
+          pop3sPort: port('pop3s-port', 1995),
+        }
+      : null,
+  })
+  process.stdout.write(`${lines.join('\n')}\n`)
+  process.exit(problems ? 1 : 0)
+}
 if (!['account', 'denylist', 'domain'].includes(resource) || !action) die(USAGE)
 if (!name && !(resource === 'denylist' && action === 'list')) {
   const what = { account: 'username', denylist: 'domain-or-ip', domain: 'domain' }[resource]

@@ -14,6 +14,7 @@ import { limitsRoutes } from './routes/limits/index'
 import { mailstatsRoutes } from './routes/mailstats/index'
 import { messagesRoutes } from './routes/messages/index'
 import { outgoingRoutes } from './routes/outgoing/index'
+import { validationsRoutes } from './routes/validations'
 import { realtimeRoutes } from './routes/realtime/index'
 import { referenceRoutes } from './routes/reference/index'
 import { waitRoutes } from './routes/waits/index'
@@ -70,6 +71,7 @@ app.route('/api', contentRoutes)
 app.route('/api/mailstats', mailstatsRoutes)
 app.route('/api/limits', limitsRoutes)
 app.route('/api/outgoing-messages', outgoingRoutes)
+app.route('/api/validations', validationsRoutes)
 // Mailsac's websocket path, outside /api: the key comes in the query string (`?key=`).
 app.route('/incoming-messages', realtimeRoutes)
 // Ingest and the operator routes, behind bearer tokens (their order: src/routes/internal/index.ts).

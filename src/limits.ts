@@ -196,6 +196,13 @@ export const WAIT_SCAN_MESSAGES = 200
 export const MAX_ATTACHMENTS_PER_MESSAGE = 100
 
 /**
+ * Attachments per ingest call: each costs an R2 check and maybe a write (subrequests, 1,000
+ * per invocation on Workers Paid). Arrivals past it are answered 503 `batch-full` and the
+ * bridge sends them again in its next batch; the first arrival of a call always fits.
+ */
+export const MAX_ATTACHMENTS_PER_BATCH = 300
+
+/**
  * Addresses of one To/Cc/Bcc header kept in a message row: a 50,000-address To: would pass
  * D1's 2 MB row. The full list stays in `headers` and the raw message.
  */
@@ -223,3 +230,24 @@ export const SEARCH_MAX_TERM_CHARS = 200
 
 /** Search: characters of the text body kept (lower-cased) in D1 for plain words; bodies are in R2. */
 export const SEARCH_TEXT_CHARS = 4096
+
+/** DNS-over-HTTPS: how long one lookup may take before the answer counts as unknown. */
+export const DNS_TIMEOUT_MS = 3000
+
+/** DNS answers kept per isolate (src/mail/dns.ts), so a burst of validations cannot grow memory. */
+export const DNS_CACHE_ENTRIES = 1000
+
+/** Longest a DNS answer is kept, whatever its TTL, so a fixed MX is seen within the hour. */
+export const DNS_CACHE_MAX_SECONDS = 3600
+
+/** Addresses per POST /api/validations/addresses, as Mailsac's OpenAPI document says. */
+export const MAX_VALIDATIONS_PER_REQUEST = 50
+
+/**
+ * Characters kept (stored and served) of the text and of the HTML body: the parser holds a
+ * body several times over, so a 25 MiB one whole would not fit a 128 MB isolate.
+ */
+export const MAX_STORED_BODY_CHARS = 1024 * 1024
+
+/** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
+export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS

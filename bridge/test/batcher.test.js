@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { INGEST_BATCHES_IN_FLIGHT, INGEST_BATCH_GATHER_MESSAGES } from '../src/limits.js'
-import { ArrivalBatcher } from '../src/smtp/batcher.js'
+import { ArrivalBatcher, BATCH_FULL } from '../src/smtp/batcher.js'
 import { WorkerResponseError } from '../src/worker-client.js'
 
 /**
@@ -8,7 +8,7 @@ import { WorkerResponseError } from '../src/worker-client.js'
  * decides when each batch "comes back".
  */
 function heldWorker() {
-  /** @type {{ items: { envelope: any, raw: Buffer }[], answer: (refused?: number[]) => void }[]} */
+  /** @type {{ items: { envelope: any, raw: Buffer }[], answer: (refused?: number[], full?: number[]) => void }[]} */
   const requests = []
   return {
     requests,
@@ -17,12 +17,14 @@ function heldWorker() {
       return new Promise((resolve) => {
         requests.push({
           items,
-          answer: (refused = []) =>
+          answer: (refused = [], full = []) =>
             resolve(
               items.map((_, i) =>
                 refused.includes(i)
                   ? { status: 403, error: 'refused', message: `refused ${i}` }
-                  : { messages: [{ _id: `id-${items[i].raw}`, inbox: 'x@y.z' }] },
+                  : full.includes(i)
+                    ? { status: 503, error: BATCH_FULL, message: `no room for ${i}` }
+                    : { messages: [{ _id: `id-${items[i].raw}`, inbox: 'x@y.z' }] },
               ),
             ),
         })
@@ -111,5 +113,59 @@ describe('ArrivalBatcher', () => {
     const err = await refused.catch((e) => e)
     expect(err).toBeInstanceOf(WorkerResponseError)
     expect(err.status).toBe(403)
+  })
+
+  it('#14.3 sends again, first in the next batch, what a full Worker batch left out', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), { timeoutMs: 10_000 })
+    const first = batcher.submit(envelope, Buffer.from('m0'))
+    const rest = [1, 2].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    worker.requests[0].answer()
+    // The Worker stored m1 and left m2 out (its attachments did not fit the call's bound).
+    worker.requests[1].answer([], [1])
+    expect(await first).toEqual(['id-m0'])
+    expect(await rest[0]).toEqual(['id-m1'])
+    await tick()
+    expect(worker.requests).toHaveLength(3)
+    expect(worker.requests[2].items.map((item) => String(item.raw))).toEqual(['m2'])
+    worker.requests[2].answer()
+    expect(await rest[1]).toEqual(['id-m2'])
+  })
+
+  it('#18 gathers until every open session has a message pending, then sends them as one', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      openSessions: () => 3,
+    })
+    const first = [0, 1].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    // One of three sessions has not sent yet: the two wait for it.
+    expect(worker.requests).toHaveLength(0)
+    const third = batcher.submit(envelope, Buffer.from('m2'))
+    // All three senders now wait for their 250: nobody can join, so they leave together.
+    expect(worker.requests).toHaveLength(1)
+    expect(worker.requests[0].items.map((item) => String(item.raw))).toEqual(['m0', 'm1', 'm2'])
+    worker.requests[0].answer()
+    expect(await Promise.all([...first, third])).toEqual([['id-m0'], ['id-m1'], ['id-m2']])
+  })
+
+  it('#18 gathers the senders again as they come back one by one with their 250s', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      openSessions: () => 3,
+    })
+    const sent = [0, 1, 2].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    worker.requests[0].answer()
+    await Promise.all(sent)
+    // The senders come back one by one; the batch leaves with the last of them.
+    const again = [3, 4].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    expect(worker.requests).toHaveLength(1)
+    const last = batcher.submit(envelope, Buffer.from('m5'))
+    expect(worker.requests).toHaveLength(2)
+    expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m3', 'm4', 'm5'])
+    worker.requests[1].answer()
+    expect(await Promise.all([...again, last])).toHaveLength(3)
   })
 })

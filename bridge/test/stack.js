@@ -36,7 +36,7 @@ export function applyMigrations(persistTo) {
 }
 
 /**
- * @param {{ persistTo: string, port: number, adminToken: string, ingestToken: string, logFile: string, acceptedDomains?: string }} options
+ * @param {{ persistTo: string, port: number, adminToken: string, ingestToken: string, logFile: string, acceptedDomains?: string, vars?: Record<string, string> }} options
  */
 export async function startWorker({
   persistTo,
@@ -45,6 +45,7 @@ export async function startWorker({
   ingestToken,
   logFile,
   acceptedDomains = '',
+  vars = {},
 }) {
   const inspectorPort = await freePort()
   const child = spawn(
@@ -65,6 +66,7 @@ export async function startWorker({
       `INGEST_TOKEN:${ingestToken}`,
       '--var',
       `ACCEPTED_DOMAINS:${acceptedDomains}`,
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       '--show-interactive-dev-session=false',
       '--log-level',
       'warn',

@@ -9,6 +9,7 @@ import {
   type AnySQLiteColumn,
   type IndexColumn,
 } from 'drizzle-orm/sqlite-core'
+import { randomString } from '../lib/random'
 
 /** A Mailsac-style recipient: `{ name, address }`. */
 export type Recipient = { name: string; address: string }
@@ -134,7 +135,6 @@ export const messages = sqliteTable(
     labels: text('labels_json', { mode: 'json' }).$type<string[]>().notNull(),
     folder: text('folder').notNull().default('inbox'),
     read: integer('read', { mode: 'boolean' }).notNull().default(false),
-    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
     envelopeFrom: text('envelope_from').notNull().default(''),
     // The From header's first address, lower-cased: what mail stats count senders by.
     sender: text('sender').notNull().default(''),
@@ -143,6 +143,10 @@ export const messages = sqliteTable(
     links: text('links_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     codes: text('codes_json', { mode: 'json' }).$type<string[]>().notNull().default([]),
     actionLink: text('action_link'),
+    // Mailsac's via/rtls, from the topmost Received header at ingest (src/mail/received-hop.ts),
+    // kept on the row so lists answer them without reading the delivery's headers.
+    via: text('via'),
+    rtls: integer('rtls', { mode: 'boolean' }),
     // Subject, people and the text body's first SEARCH_TEXT_CHARS, lower-cased: what plain
     // search words match, since bodies live in R2 (src/mail/inbound/search-text.ts).
     searchText: text('search_text').notNull().default(''),
@@ -183,6 +187,23 @@ export const messages = sqliteTable(
       .where(sql`${t.savedBy} is not null`),
     index('messages_pack_key_idx').on(t.packKey),
   ],
+)
+
+/**
+ * The parsed headers of one delivery, once: every recipient row of it shares them (a delivery
+ * is its pack and the offset of its raw bytes there). Up to MAX_HEADERS_BYTES, so a message to
+ * 100 inboxes no longer writes them 100 times, nor lists read them. The trigger of
+ * migrations/0012_headers_once.sql deletes the row with the delivery's last message row, on
+ * every delete path.
+ */
+export const messageHeaders = sqliteTable(
+  'message_headers',
+  {
+    packKey: text('pack_key').notNull(),
+    rawOffset: integer('raw_offset').notNull(),
+    headers: text('headers_json', { mode: 'json' }).$type<HeaderList>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.packKey, t.rawOffset] })],
 )
 
 /** Attachment bytes are stored once in R2 under their MD5; this row describes them. */
@@ -228,6 +249,16 @@ export const domains = sqliteTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     sendingVerified: integer('sending_verified', { mode: 'boolean' }).notNull().default(false),
     created: integer('created', { mode: 'timestamp_ms' }).notNull(),
+    // DNS verification (src/mail/domain-verification.ts), Mailsac's Domain fields. The token
+    // is the TXT value the owner publishes; rows older than the column get one in the migration.
+    verificationToken: text('verification_token').$defaultFn(() => randomString(32)),
+    /** The TXT token was found at the last check. */
+    verified: integer('verified', { mode: 'boolean' }).notNull().default(false),
+    /** Every MX pointed at Cloudflare Email Routing at the last check. */
+    verifiedMx: integer('verified_mx', { mode: 'boolean' }).notNull().default(false),
+    /** What the last check found wrong, one problem a line; '' when nothing; null before one. */
+    lastVerificationErrors: text('last_verification_errors'),
+    lastVerified: integer('last_verified', { mode: 'timestamp_ms' }),
   },
   (t) => [index('domains_owner_idx').on(t.owner)],
 )

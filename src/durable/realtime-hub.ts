@@ -2,7 +2,7 @@ import type { Subscription } from '../mail/fanout/subscriptions'
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { recordLiveSockets } from '../db/queries/live-inboxes'
-import type { MessageRow } from '../db/queries/messages'
+import type { MessageWithHeaders } from '../db/queries/messages'
 import { MAX_WS_FRAME_BYTES } from '../limits'
 import { fullMessageJson, headersObject, messageJson } from '../mail/message-json'
 
@@ -15,9 +15,16 @@ type Waiter = {
   inbox: string
   isPublic: boolean
   deadline: number
-  wake: () => void
-  arrival: (until: number) => Promise<boolean>
+  wake: (message: MessageWithHeaders) => void
+  arrival: (until: number) => Promise<MessageWithHeaders[] | null>
 }
+
+/**
+ * What a held wait hears: the messages published for its inbox since it last asked, `reread`
+ * when this object no longer knows the waiter (it restarted: mail may have been missed), or
+ * null at the deadline.
+ */
+export type WaitArrival = { messages: MessageWithHeaders[] } | { reread: true } | null
 
 /** How long past its deadline a waiter that was never released is kept. */
 const WAIT_RELEASE_GRACE_MS = 10_000
@@ -100,12 +107,14 @@ export class RealtimeHub extends DurableObject<Env> {
    * message someone listens to, so mail nobody watches costs no R2 read. Messages named in
    * `webOnly` (private addresses with `enablews` off) go to the owner's web pages only.
    */
-  async publish(messages: MessageRow[], webOnly: string[] = []): Promise<number> {
+  async publish(messages: MessageWithHeaders[], webOnly: string[] = []): Promise<number> {
     let sent = 0
     for (const message of messages) {
-      // A waiter is only woken: it reads the inbox itself, under its own access check.
+      // A waiter gets the row itself (#17 wait latency): it filters in memory and checks it
+      // with the privacy rule, instead of a hundred waiters each reading D1 at once. This shard
+      // is the message's audience (notify's audienceOf), so only mail its waiters may see is here.
       for (const waiter of this.waiters.values()) {
-        if (waiter.inbox === message.inbox) waiter.wake()
+        if (waiter.inbox === message.inbox) waiter.wake(message)
       }
       const pagesOnly = webOnly.includes(message.id)
       const listeners = [...this.sessions].filter(
@@ -129,26 +138,26 @@ export class RealtimeHub extends DurableObject<Env> {
    */
   async registerWaiter(id: string, inbox: string, isPublic: boolean, deadline: number) {
     this.expireWaiters()
-    let woken = false
-    let resolve: ((woken: boolean) => void) | null = null
+    let arrived: MessageWithHeaders[] = []
+    let resolve: ((messages: MessageWithHeaders[] | null) => void) | null = null
     const waiter: Waiter = {
       inbox,
       isPublic,
       deadline,
-      wake: () => {
-        woken = true
-        resolve?.(true)
+      wake: (message) => {
+        arrived.push(message)
+        resolve?.(arrived)
       },
       arrival: (until) => {
         let timer: ReturnType<typeof setTimeout> | null = null
-        return new Promise<boolean>((done) => {
-          if (woken) return done(true)
+        return new Promise<MessageWithHeaders[] | null>((done) => {
+          if (arrived.length) return done(arrived)
           resolve = done
-          timer = setTimeout(() => done(false), Math.max(0, until - Date.now()))
+          timer = setTimeout(() => done(null), Math.max(0, until - Date.now()))
         }).finally(() => {
           // A pending timer would keep the hub from hibernating after the wait ended.
           if (timer !== null) clearTimeout(timer)
-          woken = false
+          arrived = []
           resolve = null
         })
       },
@@ -158,14 +167,15 @@ export class RealtimeHub extends DurableObject<Env> {
   }
 
   /**
-   * Resolves true once mail for the waiter's inbox was published since registration or the
-   * last arrival, false at `until`. An unknown waiter (this object restarted) answers true,
-   * so the caller reads D1 once more instead of missing mail.
+   * Resolves with the messages published for the waiter's inbox since registration or the
+   * last arrival, null at `until`. An unknown waiter (this object restarted) answers
+   * `reread`, so the caller reads D1 once more instead of missing mail.
    */
-  async awaitArrival(id: string, until: number): Promise<boolean> {
+  async awaitArrival(id: string, until: number): Promise<WaitArrival> {
     const waiter = this.waiters.get(id)
-    if (!waiter) return true
-    return waiter.arrival(Math.min(until, waiter.deadline))
+    if (!waiter) return { reread: true }
+    const messages = await waiter.arrival(Math.min(until, waiter.deadline))
+    return messages ? { messages } : null
   }
 
   async releaseWaiter(id: string): Promise<void> {
@@ -206,7 +216,7 @@ export class RealtimeHub extends DurableObject<Env> {
     this.drop(socket, 1011, 'WebSocket error')
   }
 
-  private async frame(message: MessageRow): Promise<string> {
+  private async frame(message: MessageWithHeaders): Promise<string> {
     // Skip the R2 reads when the raw alone would not fit.
     if (message.size <= MAX_WS_FRAME_BYTES) {
       const full = JSON.stringify({

@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import { database, type Database } from '../db/client'
 import type { Account } from '../db/queries/accounts'
 import { holdersFromRows, inboxOwnerQueries } from '../db/queries/addresses'
-import { findMessage, type MessageRow } from '../db/queries/messages'
+import { findMessage, type MessageWithHeaders } from '../db/queries/messages'
 import { fail } from './errors'
 import type { AppEnv } from '../env'
 import { normalizeAddress } from '../lib/address'
@@ -70,7 +70,7 @@ export async function visibleMessage(
   input: string,
   account: Account | null,
   messageId: string,
-): Promise<{ access: InboxAccess; message: MessageRow }> {
+): Promise<{ access: InboxAccess; message: MessageWithHeaders }> {
   const inbox = inboxParam(input)
   const viewerId = account?.id ?? null
   const [reservedBy, domainOwner] = inboxOwnerQueries(db, inbox)
@@ -80,7 +80,7 @@ export async function visibleMessage(
     findMessage(db, inbox, messageId),
   ])
   const owner = inboxOwner(holdersFromRows(reserved, domain))
-  const message = found[0] as MessageRow | undefined
+  const message = found[0] as MessageWithHeaders | undefined
   // A message someone starred is theirs wherever it is: its starrer opens it even when the
   // inbox has passed to another account since.
   if (message && viewerId && message.savedBy === viewerId) {

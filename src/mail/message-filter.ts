@@ -1,4 +1,6 @@
-import type { MessageRow } from '../db/queries/messages'
+import type { Database } from '../db/client'
+import { withHeaders, type MessageRow, type MessageWithHeaders } from '../db/queries/messages'
+import type { HeaderList } from '../db/schema'
 import { WAIT_MAX_REGEX_CHARS, WAIT_REGEX_INPUT_CHARS } from '../limits'
 import { readContent } from './inbound/storage'
 
@@ -59,29 +61,38 @@ function rowMatches(row: MessageRow, filter: MessageFilter): boolean {
   if (filter.subject && !contains(row.subject, filter.subject)) return false
   if (filter.hasCode && row.codes.length === 0) return false
   if (filter.hasLink && row.links.length === 0) return false
-  for (const [name, value] of filter.headers ?? []) {
-    const wanted = name.toLowerCase()
-    if (!row.headers.some(([key, actual]) => key === wanted && actual.trim() === value)) {
-      return false
-    }
-  }
   return true
 }
 
+/** Every header pair of the filter is among `headers`. */
+function headersMatch(headers: HeaderList, filter: MessageFilter): boolean {
+  return (filter.headers ?? []).every(([name, value]) => {
+    const wanted = name.toLowerCase()
+    return headers.some(([key, actual]) => key === wanted && actual.trim() === value)
+  })
+}
+
 /**
- * The rows matching `filter`, in the order given, at most `limit`. The text body is read
- * from R2 only for rows that passed everything else, and only when the filter needs it.
+ * The rows matching `filter`, in the order given, at most `limit`, with their headers. The
+ * headers (stored once per delivery, not in the rows) are read for the rows that passed the
+ * row's own fields when the filter tests them, else only for the matches; the text body is
+ * read from R2 only for rows that passed everything else, and only when the filter needs it.
  */
 export async function matchingMessages(
+  db: Database,
   bucket: R2Bucket,
   rows: MessageRow[],
   filter: MessageFilter,
   limit: number,
-): Promise<MessageRow[]> {
+): Promise<MessageWithHeaders[]> {
+  const candidates = rows.filter((row) => rowMatches(row, filter))
+  const testsHeaders = (filter.headers ?? []).length > 0
+  const checked = testsHeaders
+    ? (await withHeaders(db, candidates)).filter((row) => headersMatch(row.headers, filter))
+    : candidates
   const matches: MessageRow[] = []
-  for (const row of rows) {
+  for (const row of checked) {
     if (matches.length >= limit) break
-    if (!rowMatches(row, filter)) continue
     if (filter.text || filter.regex) {
       const { text } = await readContent(bucket, row)
       if (filter.text && !contains(`${row.subject}\n${text}`, filter.text)) continue
@@ -93,5 +104,5 @@ export async function matchingMessages(
     }
     matches.push(row)
   }
-  return matches
+  return testsHeaders ? (matches as MessageWithHeaders[]) : withHeaders(db, matches)
 }

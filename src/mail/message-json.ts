@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import type { MessageRow } from '../db/queries/messages'
+import type { MessageRow, MessageWithHeaders } from '../db/queries/messages'
 import type { HeaderList } from '../db/schema'
-import { MAX_INLINE_RAW_BYTES } from '../limits'
+import { MAX_INLINE_RAW_BYTES, MAX_STORED_BODY_CHARS } from '../limits'
 import { readContent, readRaw } from './inbound/storage'
 
 // The message wire object of REST responses, websocket frames and webhook payloads: each
@@ -30,6 +30,9 @@ export const messageExample = {
   read: false,
   ip: '192.0.2.10',
   links: ['https://example.org/verify?token=abc123'],
+  via: 'mx.mail.example',
+  rtls: true,
+  spam: null,
 }
 
 export const Recipient = z.object({ name: z.string(), address: z.string() }).meta({
@@ -77,6 +80,17 @@ export const Message = z
     links: z.array(z.string()).meta({
       description: 'Web links of the text and HTML bodies, de-duplicated, in order (at most 100)',
     }),
+    via: z.string().nullable().meta({
+      description:
+        'The host that received it over SMTP (`by` of the topmost Received header: the bridge or Email Routing), or null',
+    }),
+    rtls: z.boolean().nullable().meta({
+      description:
+        'That hop was under TLS (its Received header says ESMTPS or "using TLS"); null when no header tells',
+    }),
+    spam: z.number().nullable().meta({
+      description: 'Always null: this service runs no spam filter, so there is no score',
+    }),
   })
   .meta({
     id: 'Message',
@@ -106,6 +120,9 @@ export function messageJson(row: MessageRow) {
     read: row.read,
     ip: row.ip,
     links: row.links,
+    via: row.via,
+    rtls: row.rtls,
+    spam: null,
   }
 }
 
@@ -134,6 +151,11 @@ export const FullMessage = Message.extend({
   text: z.string().meta({ description: 'The text body' }),
   html: z.string().meta({ description: 'The HTML body as sent' }),
   body: z.string().meta({ description: 'The sanitized HTML body' }),
+  // One flag for the three bodies: each is cut at the same character count, and the parser
+  // renders one body from the other when a message has only one.
+  truncated: z.boolean().meta({
+    description: `Whether text, html and body were cut: only the first ${MAX_STORED_BODY_CHARS} characters of each are kept. GET /api/raw still has every byte.`,
+  }),
   raw: z.string().nullable().meta({
     description: 'A UTF-8 reading of the raw message; null for large messages (GET /api/raw)',
   }),
@@ -146,6 +168,7 @@ export const FullMessage = Message.extend({
     text: 'Hi there',
     html: '',
     body: 'Hi there',
+    truncated: false,
     raw: 'From: Sender <sender@example.org>\r\nSubject: Hello\r\n\r\nHi there\r\n',
   },
 })
@@ -155,7 +178,7 @@ export const FullMessage = Message.extend({
  * `raw`. One builder for GET /api/addresses/:email/messages/:messageId, websocket frames and
  * webhook payloads (OpenAPI `EmailMessageWebhook`), so the three never drift apart.
  */
-export async function fullMessageJson(bucket: R2Bucket, message: MessageRow) {
+export async function fullMessageJson(bucket: R2Bucket, message: MessageWithHeaders) {
   const [content, raw] = await Promise.all([
     readContent(bucket, message),
     message.size <= MAX_INLINE_RAW_BYTES ? readRaw(bucket, message) : null,
@@ -166,6 +189,7 @@ export async function fullMessageJson(bucket: R2Bucket, message: MessageRow) {
     text: content.text,
     html: content.html,
     body: content.body,
+    truncated: content.truncated === true,
     // JSON cannot carry arbitrary bytes: this is a UTF-8 reading of the raw message, and
     // null above MAX_INLINE_RAW_BYTES. GET /api/raw gives the exact bytes.
     raw: raw ? await new Response(raw.body).text() : null,

@@ -1,5 +1,5 @@
 import type { Account } from '../db/queries/accounts'
-import type { MessageAttachmentRow, MessageRow } from '../db/queries/messages'
+import type { MessageAttachmentRow, MessageRow, MessageWithHeaders } from '../db/queries/messages'
 import type { PrivateAddress } from '../db/queries/addresses'
 import { addresses, bytes, inboxUrl, Layout, When } from './layout'
 
@@ -138,7 +138,7 @@ function MessageItem(props: { inbox: string; message: MessageRow; canStar: boole
 }
 
 export type MessageView = {
-  message: MessageRow
+  message: MessageWithHeaders
   text: string
   hasHtml: boolean
   raw: string | null

@@ -5,10 +5,14 @@
 // drift.
 import { describe, expect, it } from 'vitest'
 import * as bridgeAddress from '../../bridge/src/address.js'
+import * as bridgeFaults from '../../bridge/src/smtp/faults.js'
 import * as bridge from '../../bridge/src/limits.js'
 import { normalizeAddress } from '../../src/lib/address'
+import { domainOf, pickFault, type FaultRule } from '../../src/mail/faults'
 import * as worker from '../../src/limits'
 import { ARRIVAL_KEY } from '../../src/mail/inbound/idempotency'
+import { BATCH_FULL } from '../../src/mail/inbound/ingest'
+import { BATCH_FULL as BRIDGE_BATCH_FULL } from '../../bridge/src/smtp/batcher.js'
 import wranglerToml from '../../wrangler.toml?raw'
 
 describe('the bridge and the Worker agree', () => {
@@ -19,6 +23,8 @@ describe('the bridge and the Worker agree', () => {
     expect(bridge.INGEST_BATCH_MAX_MESSAGES).toBeLessThanOrEqual(worker.MAX_BATCH_MESSAGES)
     expect(bridge.INGEST_BATCH_MAX_BYTES).toBeLessThanOrEqual(worker.MAX_BATCH_BYTES)
     expect(bridge.LIST_PAGE_SIZE).toBeLessThanOrEqual(worker.MAX_LIST_LIMIT)
+    // #14.3: what a full batch left out is sent again, not answered 451.
+    expect(BRIDGE_BATCH_FULL).toBe(BATCH_FULL)
   })
 
   it('on how long an arrival may be retried and still be recognised', () => {
@@ -51,5 +57,32 @@ describe('the bridge and the Worker agree', () => {
     const consumer = wranglerToml.slice(wranglerToml.indexOf('[[queues.consumers]]'))
     const maxRetries = Number(/max_retries\s*=\s*(\d+)/.exec(consumer)?.[1])
     expect(maxRetries + 1).toBe(worker.DELIVERY_MAX_ATTEMPTS)
+  })
+
+  it('on which SMTP fault rule fires (#17.6: the bridge applies the rules the Worker validated)', () => {
+    const rules: FaultRule[] = [
+      { stage: 'mail', code: 421, probability: 1, domain: 'sender.example' },
+      { stage: 'rcpt', code: 550, probability: 0, domain: 'never.example' },
+      { stage: 'rcpt', code: 450, probability: 0.5, domain: 'flaky.example' },
+      { stage: 'data', code: 554, probability: 1 },
+    ]
+    const cases: [FaultRule['stage'], string[], number][] = [
+      ['mail', ['sender.example'], 0.9],
+      ['mail', ['other.example'], 0],
+      ['rcpt', ['never.example'], 0],
+      ['rcpt', ['a.FLAKY.example'], 0.4],
+      ['rcpt', ['a.flaky.example'], 0.6],
+      ['rcpt', ['unflaky.example'], 0],
+      ['data', ['x.example', 'y.example'], 0.99],
+    ]
+    for (const [stage, domains, dice] of cases) {
+      const random = () => dice
+      expect(bridgeFaults.pickFault(rules, stage, domains, random), `${stage} ${domains}`).toEqual(
+        pickFault(rules, stage, domains, random),
+      )
+    }
+    for (const address of ['a@B.Example', 'nobody', 'x@y@z.example']) {
+      expect(bridgeFaults.domainOf(address)).toBe(domainOf(address))
+    }
   })
 })

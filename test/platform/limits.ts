@@ -38,6 +38,8 @@ export class Invocation {
   openConnections = 0
   peakConnections = 0
   largestBoundValue = 0
+  /** Bytes bound to D1 statements in all: what the invocation wrote (and looked up by). */
+  boundBytes = 0
   largestBatch = 0
   readonly breaches: string[] = []
 
@@ -83,6 +85,7 @@ export class Invocation {
       for (const value of values) {
         const size = bytesOf(value)
         this.largestBoundValue = Math.max(this.largestBoundValue, size)
+        this.boundBytes += size
         if (size > D1.valueOrRowBytes) {
           this.breach(`a bound value of ${size} bytes > ${D1.valueOrRowBytes}`)
         }

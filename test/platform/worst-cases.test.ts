@@ -3,13 +3,14 @@ import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import {
+  MAX_ATTACHMENTS_PER_BATCH,
   MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_RECIPIENTS_PER_MESSAGE,
   MAX_STORED_RECIPIENTS_PER_FIELD,
   RETENTION_MAX_DELETES_PER_RUN,
 } from '../../src/limits'
 import type { DeliveryJob } from '../../src/mail/fanout/notify'
-import { ingestBatch, ingestMessage } from '../../src/mail/inbound/ingest'
+import { BATCH_FULL, ingestBatch, ingestMessage } from '../../src/mail/inbound/ingest'
 import { runRetention } from '../../src/mail/retention'
 import { createAccount, json, reserve } from '../requests'
 import { D1, WORKERS } from './cloudflare-limits'
@@ -54,7 +55,9 @@ function withAttachments(count: number, to: string): Uint8Array {
 
 async function rowOf(id: string) {
   return env.DB.prepare(
-    'select to_json as "to", headers_json as headers from messages where id = ?',
+    `select to_json as "to", h.headers_json as headers from messages m
+     join message_headers h on h.pack_key = m.pack_key and h.raw_offset = m.raw_offset
+     where m.id = ?`,
   )
     .bind(id)
     .first<{ to: string; headers: string }>()
@@ -107,6 +110,64 @@ describe('ingest at the worst case (Workers Free unless named)', () => {
       .first<{ n: number }>()
     expect(last?.n).toBe(MAX_ATTACHMENTS_PER_MESSAGE)
   })
+
+  it('#14.3 stores the headers of a delivery to 100 inboxes once, bound once', async () => {
+    const invocation = new Invocation('free')
+    // About 400 KB of headers: copied into 100 rows they were 40 MB of D1 writes.
+    const wide = `X-Wide: ${'w'.repeat(400_000)}`
+    const stored = await ingestMessage(
+      invocation.env(),
+      message(['From: a@example.org', 'To: x@once.test', 'Subject: once', wide], 'hi'),
+      { from: 'a@example.org', to: recipients(MAX_RECIPIENTS_PER_MESSAGE, 'once.test') },
+    )
+    invocation.assertWithinLimits()
+    expect(stored).toHaveLength(MAX_RECIPIENTS_PER_MESSAGE)
+    // Bound once (about 400 KB), not once per recipient row (40 MB).
+    expect(invocation.boundBytes).toBeLessThan(1_000_000)
+    const copies = await env.DB.prepare(
+      "select count(*) as n from message_headers where headers_json like '%wwwwwwwwww%'",
+    ).first<{ n: number }>()
+    expect(copies?.n).toBe(1)
+    // Every recipient's message still answers with them.
+    const last = stored[stored.length - 1]
+    const headers = await json<Record<string, string[]>>(
+      `/api/addresses/${last.inbox}/messages/${last._id}/headers`,
+    )
+    expect(headers['x-wide'][0]).toHaveLength(400_000)
+    // They go with the delivery's last row, not before.
+    await env.DB.prepare("delete from messages where inbox <> ? and inbox like '%@once.test'")
+      .bind(last.inbox)
+      .run()
+    const kept = await env.DB.prepare('select count(*) as n from message_headers').first<{
+      n: number
+    }>()
+    await env.DB.prepare('delete from messages where id = ?').bind(last._id).run()
+    const after = await env.DB.prepare('select count(*) as n from message_headers').first<{
+      n: number
+    }>()
+    expect(after!.n).toBe(kept!.n - 1)
+  })
+
+  it('#14.3 bounds the attachments of one ingest call on Workers Paid: the rest are sent again', async () => {
+    const invocation = new Invocation('paid')
+    // 10 messages of the most attachments, all new: 1,000 R2 checks and 1,000 writes in one call.
+    const items = Array.from({ length: 10 }, (_, i) => ({
+      raw: withAttachments(MAX_ATTACHMENTS_PER_MESSAGE, `m${i}@full.test`),
+      envelope: { from: 'a@example.org', to: [`m${i}@full.test`], key: `full-batch-${i}` },
+    }))
+    const results = await ingestBatch(invocation.env(), items)
+    invocation.assertWithinLimits()
+    const fits = MAX_ATTACHMENTS_PER_BATCH / MAX_ATTACHMENTS_PER_MESSAGE
+    expect(results.slice(0, fits).every((result) => 'messages' in result)).toBe(true)
+    for (const result of results.slice(fits)) {
+      expect(result).toMatchObject({ status: 503, error: BATCH_FULL })
+    }
+    // Left out means not stored: the bridge's next batch stores them.
+    const next = new Invocation('paid')
+    const again = await ingestBatch(next.env(), items.slice(fits, 2 * fits))
+    next.assertWithinLimits()
+    expect(again.every((result) => 'messages' in result)).toBe(true)
+  }, 60_000)
 
   it('#14.1 stores a 25 MiB single-attachment message on Workers Free', async () => {
     const invocation = new Invocation('free')

@@ -7,6 +7,9 @@ import {
 } from '../limits.js'
 import { WorkerResponseError } from '../worker-client.js'
 
+/** The Worker's error for an arrival a full batch left out (src/mail/inbound/ingest.ts). */
+export const BATCH_FULL = 'batch-full'
+
 /** @typedef {import('../worker-client.js').WorkerClient} WorkerClient */
 /** @typedef {import('../worker-client.js').ArrivalEnvelope} Envelope */
 /**
@@ -28,12 +31,27 @@ import { WorkerResponseError } from '../worker-client.js'
  * D1 and R2 round trips, so fewer, fuller batches are what raises the messages per second.
  * Each message is answered on its own: the Worker's per-message refusals reach only their own
  * sender.
+ *
+ * When the server tells the open SMTP sessions, the count decides instead: each sender waits
+ * for its 250 before its next message, so once every session has a message here or in flight
+ * nobody else can join. Then what waits leaves (after the batch out, if that carries more of
+ * the senders: they come back together), and until then even the first message waits, within
+ * the window, for the others. With 8 connections the old rule sent batches of 1 and 7 in turn,
+ * two requests' fixed cost per 8 messages (bench/smtp-vs-maildev.mjs); a session that is open
+ * but idle costs a message at most INGEST_BATCH_GATHER_MS.
  */
 export class ArrivalBatcher {
-  /** @param {WorkerClient} worker @param {{ timeoutMs: number }} options */
-  constructor(worker, { timeoutMs }) {
+  /**
+   * @param {WorkerClient} worker
+   * @param {{ timeoutMs: number, openSessions?: () => number }} options `openSessions`: the
+   *   SMTP sessions open now (unknown: gather for the whole window)
+   */
+  constructor(worker, { timeoutMs, openSessions = () => Number.POSITIVE_INFINITY }) {
     this.worker = worker
     this.timeoutMs = timeoutMs
+    this.openSessions = openSessions
+    /** messages in the batches out now */
+    this.inFlightMessages = 0
     /** @type {QueuedMessage[]} */
     this.queue = []
     this.inFlight = 0
@@ -56,11 +74,24 @@ export class ArrivalBatcher {
     })
   }
 
+  /** Whether more senders are expected to join what waits (see the class comment). */
+  waitForMore() {
+    const sessions = this.openSessions()
+    if (sessions === Number.POSITIVE_INFINITY) return this.inFlight > 0
+    const everyoneWaits = this.queue.length + this.inFlightMessages >= sessions
+    if (!everyoneWaits) return true
+    return this.inFlight > 0 && this.queue.length < this.inFlightMessages
+  }
+
   pump() {
     while (this.queue.length > 0 && this.inFlight < INGEST_BATCHES_IN_FLIGHT) {
-      const gathering =
-        this.inFlight > 0 && this.queue.length < INGEST_BATCH_GATHER_MESSAGES && !this.gatherOver
-      if (gathering) break
+      if (
+        this.queue.length < INGEST_BATCH_GATHER_MESSAGES &&
+        !this.gatherOver &&
+        this.waitForMore()
+      ) {
+        break
+      }
       this.sendNext()
     }
     if (this.queue.length === 0) {
@@ -93,8 +124,10 @@ export class ArrivalBatcher {
       batch.push(item)
     }
     this.inFlight++
+    this.inFlightMessages += batch.length
     this.send(batch).finally(() => {
       this.inFlight--
+      this.inFlightMessages -= batch.length
       this.pump()
     })
   }
@@ -107,14 +140,20 @@ export class ArrivalBatcher {
         batch.map(({ envelope, raw }) => ({ envelope, raw })),
         signal,
       )
+      /** @type {QueuedMessage[]} */
+      const left = []
       batch.forEach((item, i) => {
         const result = results[i]
         if (result && 'messages' in result) item.resolve(result.messages.map((m) => m._id))
+        // The Worker stores a bounded number of attachments per call (MAX_ATTACHMENTS_PER_BATCH)
+        // and left this one out, unstored: it leaves first with the next batch.
+        else if (result && 'error' in result && result.error === BATCH_FULL) left.push(item)
         else
           item.reject(
             new WorkerResponseError(result?.status ?? 500, 'refused', result?.message ?? 'refused'),
           )
       })
+      this.queue.unshift(...left)
     } catch (err) {
       // The whole batch failed (Worker down, 503, timeout): nothing of it was stored, and every
       // sender gets the same temporary failure.

@@ -1,4 +1,5 @@
 import { arrivalKeyHash } from './arrival-key.js'
+import { domainOf } from './faults.js'
 import { UnsettledArrivals } from './unsettled.js'
 import { smtpError, TOO_LARGE } from './replies.js'
 import { MessageSpool } from './spool.js'
@@ -15,6 +16,7 @@ import { receivedHeader } from './trace.js'
  * @property {number} workerTimeoutMs longest silence allowed from the Worker upload
  * @property {import('./batcher.js').ArrivalBatcher} [batcher] groups small messages into batches
  * @property {string} hostname this host, as the Received header names it
+ * @property {import('./faults.js').Faults} [faults] the operator's injected faults (#17.6)
  */
 
 /**
@@ -55,6 +57,9 @@ export async function postArrival(worker, source, session, options) {
     }
     if (source.sizeExceeded)
       throw smtpError(TOO_LARGE, 'Message exceeds fixed maximum message size')
+    // An injected DATA fault answers once the body is read, as a real refusal would: never stored.
+    const fault = await options.faults?.check('data', to.map(domainOf))
+    if (fault) throw fault
     const digest = key.digest('hex')
     const maybeStored = unsettled.has(digest)
     /** @type {import('../worker-client.js').ArrivalEnvelope} */

@@ -60,6 +60,16 @@ export function smtpError(reply, text) {
 }
 
 /**
+ * An injected fault's reply (#17.6): the operator's code, with the enhanced class that matches
+ * it (RFC 3463: 4.x.x transient, 5.x.x permanent; X.0.0 is "other or undefined").
+ * @param {number} code
+ * @param {string} text
+ */
+export function faultReply(code, text) {
+  return smtpError({ code, enhanced: `${Math.floor(code / 100)}.0.0` }, text)
+}
+
+/**
  * Maps a failed Worker call to the SMTP reply; anything that is not the Worker's considered
  * refusal (unreachable, timeout, 5xx, a bug of ours) is a temporary failure.
  * @param {unknown} err

@@ -8,6 +8,7 @@ import {
   SMTP_MAX_COMMAND_BYTES,
 } from '../limits.js'
 import { ArrivalBatcher } from './batcher.js'
+import { createFaults } from './faults.js'
 import { postArrival, transactionId } from './receiver.js'
 import { storedReply, workerRefusalReply } from './replies.js'
 import { smtpLifecycle } from './lifecycle.js'
@@ -27,7 +28,12 @@ export function createSmtpServer({ config, worker, log }) {
   // smtp-server falls back to a bundled self-signed certificate when none is given, which would
   // advertise a STARTTLS nobody configured; without TLS the command is disabled instead.
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
-  const batcher = new ArrivalBatcher(worker, { timeoutMs: config.workerTimeoutMs })
+  const batcher = new ArrivalBatcher(worker, {
+    timeoutMs: config.workerTimeoutMs,
+    // smtp-server's own set of open connections (called only once the server exists).
+    openSessions: () => server.connections.size,
+  })
+  const faults = createFaults(config, log)
 
   const server = new SMTPServer({
     name: config.serverName,
@@ -46,6 +52,8 @@ export function createSmtpServer({ config, worker, log }) {
     disableReverseLookup: true,
     logger: false,
 
+    ...faults.hooks,
+
     onConnect(session, callback) {
       log.debug('smtp connect', { session: session.id, ip: session.remoteAddress })
       callback()
@@ -58,6 +66,7 @@ export function createSmtpServer({ config, worker, log }) {
         workerTimeoutMs: config.workerTimeoutMs,
         batcher,
         hostname: config.serverName,
+        faults,
       }).then(
         (ids) => {
           log.info('smtp stored', {

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, or } from 'drizzle-orm'
 import { byBoundParams } from '../params'
+import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
 import type { Database } from '../client'
@@ -50,11 +51,11 @@ export async function findPrivateAddress(db: Database, email: string) {
  * encryptedInbox) and the owners of their domains. One D1 round trip per 30 recipients.
  */
 export async function findOwnershipFor(db: Database, recipients: string[]) {
-  const addresses: PrivateAddress[] = []
-  const domainOwners: { domain: string; owner: string }[] = []
-  // Each recipient is bound three times (address, alias, domain).
-  for (const chunk of byBoundParams(recipients, 3)) {
-    const [reserved, owned] = await db.batch([
+  // Each recipient is bound three times (address, alias, domain); every chunk's statements go
+  // in one batch, so a bridge batch's recipients cost one D1 round trip, not one per chunk.
+  const chunked = byBoundParams(recipients, 3)
+  const [reservedQueries, ownedQueries] = [
+    chunked.map((chunk) =>
       db
         .select()
         .from(privateAddresses)
@@ -64,13 +65,26 @@ export async function findOwnershipFor(db: Database, recipients: string[]) {
             inArray(privateAddresses.encryptedInbox, chunk),
           ),
         ),
+    ),
+    chunked.map((chunk) =>
       db
         .select({ domain: domains.domain, owner: domains.owner })
         .from(domains)
         .where(inArray(domains.domain, [...new Set(chunk.map(domainOf))])),
-    ])
-    addresses.push(...reserved)
-    domainOwners.push(...owned)
+    ),
+  ]
+  const addresses: PrivateAddress[] = []
+  const domainOwners: { domain: string; owner: string }[] = []
+  // At most MAX_BATCH_MESSAGES x MAX_RECIPIENTS_PER_MESSAGE recipients: ~600 statements.
+  for (let i = 0; i < chunked.length; i += D1_MAX_STATEMENTS_PER_BATCH / 2) {
+    const reserved = reservedQueries.slice(i, i + D1_MAX_STATEMENTS_PER_BATCH / 2)
+    const owned = ownedQueries.slice(i, i + D1_MAX_STATEMENTS_PER_BATCH / 2)
+    const [first, ...rest] = [...reserved, ...owned]
+    const results = await db.batch([first, ...rest])
+    addresses.push(...(results.slice(0, reserved.length).flat() as PrivateAddress[]))
+    domainOwners.push(
+      ...(results.slice(reserved.length).flat() as { domain: string; owner: string }[]),
+    )
   }
   return { addresses, domainOwners }
 }

@@ -1,6 +1,8 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { domains, messages } from '../schema'
+import { randomString } from '../../lib/random'
+import { byBoundParams } from '../params'
 import { inOwnedInbox, inOwnInboxVisible } from './privacy'
 
 export type Domain = typeof domains.$inferSelect
@@ -88,4 +90,50 @@ export async function deleteDomainMessages(db: Database, domain: string, account
 export function findDomains(db: Database, names: string[]): Promise<Domain[]> {
   if (names.length === 0) return Promise.resolve([])
   return db.select().from(domains).where(inArray(domains.domain, names))
+}
+
+/** Which of `names` are domains an account owns here, in slices under D1's bound parameters. */
+export async function ownedDomainNames(db: Database, names: string[]): Promise<Set<string>> {
+  const owned = new Set<string>()
+  for (const slice of byBoundParams([...new Set(names)], 1)) {
+    const rows = await db
+      .select({ domain: domains.domain })
+      .from(domains)
+      .where(inArray(domains.domain, slice))
+    for (const row of rows) owned.add(row.domain)
+  }
+  return owned
+}
+
+/** Every domain, by name (the operator's list). */
+export async function listAllDomains(db: Database) {
+  return db.select().from(domains).orderBy(domains.domain)
+}
+
+/**
+ * Records a verification result on a domain (`null`: only give it a token, for rows older
+ * than the column whose migration did not run its backfill).
+ */
+export async function recordVerification(
+  db: Database,
+  domain: Domain,
+  result: { verified: boolean; verifiedMx: boolean; errors: string[]; at: Date } | null,
+): Promise<Domain> {
+  const token = domain.verificationToken ?? randomString(32)
+  const [row] = await db
+    .update(domains)
+    .set(
+      result
+        ? {
+            verificationToken: token,
+            verified: result.verified,
+            verifiedMx: result.verifiedMx,
+            lastVerificationErrors: result.errors.join('\n'),
+            lastVerified: result.at,
+          }
+        : { verificationToken: token },
+    )
+    .where(eq(domains.domain, domain.domain))
+    .returning()
+  return row ?? { ...domain, verificationToken: token }
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, or, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../client'
 import { messages } from '../schema'
+import { messageColumns } from './messages'
 import { inOwnInboxVisible } from './privacy'
 
 /** Most results the filter and search views return (Mailsac: "A maximum of 100 results"). */
@@ -25,7 +26,7 @@ export async function accountInbox(
   const owned = inOwnInboxVisible(accountId)
   const [rows, unread] = await db.batch([
     db
-      .select()
+      .select(messageColumns)
       .from(messages)
       .where(and(owned, page.since ? gt(messages.received, page.since) : undefined))
       .orderBy(desc(messages.received), desc(messages.id))
@@ -59,7 +60,7 @@ export async function searchAccountMessages(
     terms.read === undefined ? undefined : eq(messages.read, terms.read),
   ].filter((condition): condition is SQL => condition !== undefined)
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(
       and(inOwnInboxVisible(accountId), mode === 'and' ? and(...conditions) : or(...conditions)),

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Database } from '../client'
 import { hasAttachments, hasSender, messageAttachments, messages } from '../schema'
+import { messageColumns } from './messages'
 import { isPublicMessage } from './privacy'
 
 /** `startDate` inclusive, `endDate` exclusive, so consecutive ranges never count a message twice. */
@@ -114,7 +115,7 @@ export function listAttachmentMessages(db: Database, md5: string, page: StatsPag
     .from(messageAttachments)
     .where(eq(messageAttachments.md5, md5))
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(inArray(messages.id, carriers), isPublicMessage()))
     .orderBy(desc(messages.received), desc(messages.id))

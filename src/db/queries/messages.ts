@@ -1,15 +1,96 @@
-import { and, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import {
+  and,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { chunks } from '../../lib/chunks'
 import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import type { Database } from '../client'
 import { byBoundParams } from '../params'
-import { attachmentBlobs, messageAttachments, messages } from '../schema'
+import {
+  attachmentBlobs,
+  messageAttachments,
+  messageHeaders,
+  messages,
+  type HeaderList,
+} from '../schema'
 import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
 
-export type MessageRow = typeof messages.$inferSelect
+// What reads of messages select: every column but the search text, which only the search's
+// WHERE reads (up to SEARCH_TEXT_CHARS a row). Headers live in message_headers, once per
+// delivery, and only single-message reads join them.
+const { searchText: _searchText, ...listed } = getTableColumns(messages)
+export const messageColumns = listed
+
+export type MessageRow = Omit<typeof messages.$inferSelect, 'searchText'>
 export type NewMessageRow = typeof messages.$inferInsert
+/** A message with its delivery's headers (single-message responses, frames, payloads). */
+export type MessageWithHeaders = MessageRow & { headers: HeaderList }
+
+/** The delivery's headers as a column of a message read (`[]` if none was stored). */
+const headersColumn = sql<string>`coalesce(${messageHeaders.headers}, '[]')`.mapWith(
+  (value: string): HeaderList => JSON.parse(value),
+)
+
+/** `messages` with the headers of each row's delivery (a join on the pack and offset). */
+export function selectWithHeaders(db: Database) {
+  return db
+    .select({ ...messageColumns, headers: headersColumn })
+    .from(messages)
+    .leftJoin(
+      messageHeaders,
+      and(
+        eq(messageHeaders.packKey, messages.packKey),
+        eq(messageHeaders.rawOffset, messages.rawOffset),
+      ),
+    )
+}
+
+/** Where a delivery's headers are: its pack and the offset of its raw bytes there. */
+type Delivery = Pick<MessageRow, 'packKey' | 'rawOffset'>
+const deliveryOf = (row: Delivery) => `${row.rawOffset}:${row.packKey}`
+
+/**
+ * The headers of each message's delivery, in one query per 50 deliveries. Rows that already
+ * carry them (the ones the realtime hub publishes) are not looked up again.
+ */
+export async function withHeaders<T extends Delivery>(
+  db: Database,
+  rows: (T & { headers?: HeaderList })[],
+): Promise<(T & { headers: HeaderList })[]> {
+  const lacking = rows.filter((row) => !row.headers)
+  if (lacking.length === 0) return rows as (T & { headers: HeaderList })[]
+  const deliveries = [...new Map(lacking.map((row) => [deliveryOf(row), row])).values()]
+  const found = new Map<string, HeaderList>()
+  for (const part of byBoundParams(deliveries, 2)) {
+    const matches = await db
+      .select()
+      .from(messageHeaders)
+      .where(
+        or(
+          ...part.map((row) =>
+            and(
+              eq(messageHeaders.packKey, row.packKey),
+              eq(messageHeaders.rawOffset, row.rawOffset),
+            ),
+          ),
+        ),
+      )
+    for (const match of matches) found.set(deliveryOf(match), match.headers)
+  }
+  return rows.map((row) => ({ ...row, headers: row.headers ?? found.get(deliveryOf(row)) ?? [] }))
+}
 export type MessageAttachmentRow = typeof messageAttachments.$inferSelect
 
 /** What a deleted row referenced in R2, so storage can be released once nothing else does. */
@@ -39,7 +120,7 @@ export function newestInInbox(
   conditions: (SQL | undefined)[],
 ) {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId), ...conditions))
     .orderBy(desc(messages.received), desc(messages.id))
@@ -70,11 +151,12 @@ export function countInboxMessages(db: Database, inbox: string, viewerId: string
     .where(and(eq(messages.inbox, inbox), visibleInInbox(viewerId)))
 }
 
-/** One message of an inbox, as a list of zero or one row (a query to run or batch). */
+/**
+ * One message of an inbox with its headers, as a list of zero or one row (a query to run or
+ * batch).
+ */
 export function findMessage(db: Database, inbox: string, id: string) {
-  return db
-    .select()
-    .from(messages)
+  return selectWithHeaders(db)
     .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
     .limit(1)
 }
@@ -85,7 +167,7 @@ export async function listStarredMessages(
   page: { until?: Date; limit: number },
 ): Promise<MessageRow[]> {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(
       and(
@@ -109,7 +191,9 @@ export async function findMessageAttachments(db: Database, messageId: string) {
  * Stores arrivals: every recipient row and its attachment rows. Each arrival is stored in one
  * D1 transaction with its idempotency key; arrivals go in batches of at most
  * D1_MAX_STATEMENTS_PER_BATCH statements, and `progress.committed` counts the arrivals whose
- * batch committed (a later batch may still fail: their retry finds them by key).
+ * batch committed (a later batch may still fail: their retry finds them by key). `reads` go
+ * at the end of the last batch when they fit (else in one of their own), so what the caller
+ * reads after the write costs no round trip of its own; their results are returned.
  */
 export async function insertMessages(
   db: Database,
@@ -117,20 +201,25 @@ export async function insertMessages(
     key: string | null
     maybeStored: boolean
     rows: NewMessageRow[]
+    headers: HeaderList
     attachments: Omit<MessageAttachmentRow, 'messageId'>[]
   }[],
   now: Date,
   progress: { committed: number } = { committed: 0 },
-) {
+  reads: BatchItem<'sqlite'>[] = [],
+): Promise<unknown[][]> {
   // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
   // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
   // exactly when its mail was stored, and a retry racing its first attempt fails on the key
   // instead of storing a second copy. The attachment rows of the first recipient row are
   // copied to the others by one insert-select each, so an arrival costs about two
   // statements per recipient however many attachments it has.
-  const perArrival = arrivals.map(({ key, maybeStored, rows, attachments }) => {
+  const perArrival = arrivals.map(({ key, maybeStored, rows, headers, attachments }) => {
     const [first] = rows
     return [
+      db
+        .insert(messageHeaders)
+        .values({ packKey: first.packKey, rawOffset: first.rawOffset, headers }),
       ...(key === null
         ? []
         : [
@@ -156,21 +245,23 @@ export async function insertMessages(
   let batch: BatchItem<'sqlite'>[] = []
   let arrivalsInBatch = 0
   const flush = async () => {
-    if (batch.length === 0) return
+    if (batch.length === 0) return []
     const [head, ...rest] = batch
-    await db.batch([head, ...rest])
+    const results = (await db.batch([head, ...rest])) as unknown[][]
     progress.committed += arrivalsInBatch
     batch = []
     arrivalsInBatch = 0
+    return results
   }
-  for (const statements of perArrival) {
+  for (const statements of [...perArrival, reads]) {
     if (batch.length > 0 && batch.length + statements.length > D1_MAX_STATEMENTS_PER_BATCH) {
       await flush()
     }
     batch.push(...statements)
-    arrivalsInBatch++
+    if (statements !== reads) arrivalsInBatch++
   }
-  await flush()
+  const last = await flush()
+  return last.slice(last.length - reads.length)
 }
 
 /** Copies the attachment rows of message row `from` to message row `to` (one statement). */
@@ -243,7 +334,7 @@ export async function updateMessage(
     .update(messages)
     .set(changes)
     .where(and(eq(messages.id, id), eq(messages.inbox, inbox)))
-    .returning()
+    .returning(messageColumns)
   return row ?? null
 }
 

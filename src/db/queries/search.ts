@@ -5,7 +5,7 @@ import type { SearchQuery, SearchTerm } from '../../lib/search-query'
 import type { Database } from '../client'
 import { messages } from '../schema'
 import { MAX_SEARCH_RESULTS } from './inbox'
-import { newestInInbox } from './messages'
+import { messageColumns, newestInInbox } from './messages'
 import { inOwnInboxVisible } from './privacy'
 
 /** Case-insensitive "contains" on a text column. */
@@ -21,11 +21,28 @@ function personContains(
   return sql`exists (select 1 from json_each(${column}) where instr(lower(coalesce(json_extract(value, '$.name'), '') || ' <' || coalesce(json_extract(value, '$.address'), '') || '>'), ${needle.toLowerCase()}) > 0)`
 }
 
+/** The trigram tokenizer indexes 3-character substrings: shorter needles cannot use it. */
+const FTS_MIN_CHARS = 3
+
+/**
+ * A plain word or phrase: contained in the subject, people and body, one lower-cased column
+ * (src/mail/inbound/search-text.ts). A wanted needle of 3+ characters is looked up in the
+ * trigram index (migrations/0011_search_fts.sql) first, then checked with instr on those
+ * candidates only, so the answer is exactly instr's; a negated or short one is instr alone.
+ */
+function textCondition(value: string, negated: boolean): SQL {
+  const needle = value.toLowerCase()
+  const plain = sql`instr(${messages.searchText}, ${needle}) > 0`
+  if (negated || [...needle].length < FTS_MIN_CHARS) return plain
+  // One FTS5 string, quoted, so the user's words are never read as FTS5 query syntax.
+  const phrase = `"${needle.replaceAll('"', '""')}"`
+  return sql`${messages.id} in (select message_id from messages_fts_ids where rowid in (select rowid from messages_fts where messages_fts match ${phrase})) and ${plain}`
+}
+
 function termCondition(term: SearchTerm): SQL {
   switch (term.kind) {
     case 'text':
-      // Subject, people and body in one lower-cased column (src/mail/inbound/search-text.ts).
-      return sql`instr(${messages.searchText}, ${term.value.toLowerCase()}) > 0`
+      return textCondition(term.value, term.negated)
     case 'from':
       return personContains(messages.from, term.value)
     case 'to':
@@ -85,7 +102,7 @@ export function searchInboxMessages(
 /** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
 export function searchAccountMail(db: Database, accountId: string, query: SearchQuery) {
   return db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(inOwnInboxVisible(accountId), searchCondition(query)))
     .orderBy(desc(messages.received), desc(messages.id))

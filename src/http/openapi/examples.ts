@@ -68,6 +68,7 @@ const RAW = [
 export const BODY_EXAMPLES: Record<string, unknown> = {
   'POST /api/auth/login': { username: 'alice', apiKey: 'k'.repeat(64) },
   'POST /api/private-addresses-bulk': { addresses: ['one@example.com', 'two@example.com'] },
+  'POST /api/validations/addresses': { emails: ['jeff@mailinator.com', 'jeff@example.com'] },
   'POST /internal/ingest': RAW,
   'POST /internal/ingest/batch': {
     envelope: ['{"from":"sender@example.org","to":["jeff@example.com"],"ip":"203.0.113.7"}'],

@@ -5,8 +5,8 @@ import {
   type DeliveryKind,
   type NewDelivery,
 } from '../../db/queries/deliveries'
-import { findFanoutState } from '../../db/queries/fanout'
-import type { MessageRow } from '../../db/queries/messages'
+import { findFanoutState, type FanoutState } from '../../db/queries/fanout'
+import type { MessageWithHeaders } from '../../db/queries/messages'
 import { audienceOf, inboxOwner } from '../privacy'
 import { queueDeliveries } from './queueing'
 
@@ -36,17 +36,19 @@ export async function notifyStored(
   env: NotifyBindings,
   stored: StoredMessage[],
   now = new Date(),
+  /** The state as the storing transaction read it, when nothing can have changed it since. */
+  known?: FanoutState,
 ): Promise<NotifySummary> {
   const summary: NotifySummary = { frames: 0, queued: [] }
   if (stored.length === 0) return summary
   try {
     const db = database(env.DB)
-    const { rows, reserved, owned, watched } = await findFanoutState(db, stored)
+    const { rows, reserved, owned, watched } = known ?? (await findFanoutState(db, stored))
     const addressOf = new Map(reserved.map((address) => [address.email, address]))
     const domainOwner = new Map(owned.map((row) => [row.domain, row.owner]))
 
-    const shards = new Map<string, MessageRow[]>()
-    const publishTo = (shard: string, message: MessageRow) =>
+    const shards = new Map<string, MessageWithHeaders[]>()
+    const publishTo = (shard: string, message: MessageWithHeaders) =>
       shards.set(shard, [...(shards.get(shard) ?? []), message])
     // Private mail of addresses with enablews off: for the owner's web pages only.
     const webOnly: string[] = []

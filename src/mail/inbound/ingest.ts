@@ -1,5 +1,6 @@
 import { database } from '../../db/client'
-import { MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
+import { MAX_ATTACHMENTS_PER_BATCH, MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
+import { fanoutReads, type FanoutState } from '../../db/queries/fanout'
 import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
@@ -8,6 +9,7 @@ import { Refusal, type RefusalStatus } from '../refusal'
 import type { Arrival, Envelope, IngestBindings, StoredMessage } from './arrival'
 import { storedArrivals } from './idempotency'
 import {
+  BatchFull,
   checkDenylist,
   collision,
   crlfOctets,
@@ -22,6 +24,7 @@ import {
   buildPack,
   packKey,
   putAttachmentBlob,
+  putPack,
   type MessageContent,
   type PackSlot,
 } from './storage'
@@ -43,6 +46,7 @@ async function storeArrivals(
   const db = database(env.DB)
   const pack = packKey(randomString(24))
   let stored: StoredMessage[][]
+  let fanout: FanoutState | undefined
   let owners = new Set<string>()
   let stage = 'routing'
   // Rows of some arrivals may be committed before a later D1 batch fails: they use the pack.
@@ -70,14 +74,15 @@ async function storeArrivals(
         text: parsed.text,
         html: parsed.html,
         body: await sanitizeHtml(parsed.html),
+        truncated: parsed.truncated,
       })),
     )
-    const { bytes, slots } = buildPack(
+    const built = buildPack(
       arrivals.map((arrival, i) => ({ raw: arrival.raw, content: contents[i] })),
     )
     const missing = new Set(arrivals.flatMap((arrival) => [...arrival.missingBlobs]))
     await Promise.all([
-      env.MAIL.put(pack, bytes),
+      putPack(env.MAIL, pack, built),
       ...[...blobs.values()]
         .filter((a) => missing.has(a.md5))
         .map((a) => putAttachmentBlob(env.MAIL, a)),
@@ -85,14 +90,22 @@ async function storeArrivals(
 
     stage = 'D1 (messages)'
     const rows = arrivals.map((arrival, i) =>
-      messageRows(arrival, randomString(24), { packKey: pack, ...slots[i] }, aliasOf, now),
+      messageRows(arrival, randomString(24), { packKey: pack, ...built.slots[i] }, aliasOf, now),
     )
-    await insertMessages(
+    stored = rows.map((arrivalRows) =>
+      arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
+    )
+    // Without an owner among the recipients nothing is recycled after the write, so what
+    // announcing needs is read in the write's own transaction: one D1 round trip less before
+    // the acknowledgement. With owners it is read after recycling (see below).
+    const reads = owners.size === 0 ? fanoutReads(db, stored.flat()) : null
+    const results = await insertMessages(
       db,
       arrivals.map((arrival, i) => ({
         key: arrival.key,
         maybeStored: arrival.maybeStored,
         rows: rows[i],
+        headers: arrival.parsed.headers,
         attachments: arrival.parsed.attachments.map((a, position) => ({
           position,
           md5: a.md5,
@@ -105,10 +118,9 @@ async function storeArrivals(
       })),
       now,
       progress,
+      reads?.statements,
     )
-    stored = rows.map((arrivalRows) =>
-      arrivalRows.map((row) => ({ _id: row.id, inbox: row.inbox })),
-    )
+    fanout = reads?.decode(results)
   } catch (error) {
     // Nothing references this pack; shared attachment blobs stay (another message may use
     // them) and are reclaimed by the retention sweep when unreferenced.
@@ -122,9 +134,9 @@ async function storeArrivals(
     console.error(`message limit enforcement failed: ${error.message}`),
   )
   // Before the acknowledgement, so a delivery row exists for every webhook and forward of
-  // acknowledged mail (the queue then retries it); never throws. It reads the rows back, so
-  // mail recycled just above is not announced.
-  await notifyStored(env, stored.flat())
+  // acknowledged mail (the queue then retries it); never throws. Mail to owners is read back
+  // here, so mail recycled just above is not announced.
+  await notifyStored(env, stored.flat(), undefined, fanout)
   return stored
 }
 
@@ -161,7 +173,6 @@ function messageRows(
     crlfSize,
     attachments: md5s,
     labels: [],
-    headers: parsed.headers,
     envelopeFrom: envelope.from,
     sender: (parsed.from[0]?.address ?? '').toLowerCase(),
     ip: envelope.ip ?? null,
@@ -188,6 +199,9 @@ export async function ingestMessage(
 
 export type BatchResult =
   { messages: StoredMessage[] } | { status: RefusalStatus; error: string; message: string }
+
+/** The error of an arrival left out of a full batch: temporary, to send again in another. */
+export const BATCH_FULL = 'batch-full'
 
 /**
  * Stores many arrivals in one pass (one D1 transaction, R2 writes in parallel), which is
@@ -216,6 +230,7 @@ export async function ingestBatch(
   const prepared: { index: number; arrival: PreparedArrival }[] = []
   const firstWithKey = new Map<string, number>()
   const shaOf = new Map<string, string>()
+  let attachments = 0
   for (const [index, item] of items.entries()) {
     const key = keys[index]
     if (key !== null) {
@@ -229,7 +244,10 @@ export async function ingestBatch(
       firstWithKey.set(key, index)
     }
     try {
-      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index])
+      // The first arrival always has room (at most MAX_ATTACHMENTS_PER_MESSAGE).
+      const room = prepared.length === 0 ? undefined : MAX_ATTACHMENTS_PER_BATCH - attachments
+      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index], room)
+      attachments += arrival.parsed.attachments.length
       // Two new attachments of one batch with one MD5 and other bytes: the later is refused.
       for (const a of arrival.parsed.attachments) {
         if ((shaOf.get(a.md5) ?? a.sha256) !== a.sha256) throw collision(a.md5)
@@ -238,7 +256,16 @@ export async function ingestBatch(
       prepared.push({ index, arrival })
     } catch (error) {
       if (!(error instanceof Refusal)) throw error
-      results[index] = { status: error.status, error: 'refused', message: error.message }
+      const full = error instanceof BatchFull
+      // A later copy of the same arrival must not be answered with this one's result.
+      if (full && key !== null) firstWithKey.delete(key)
+      results[index] = {
+        status: error.status,
+        error: full ? BATCH_FULL : 'refused',
+        message: full
+          ? `This batch reached ${MAX_ATTACHMENTS_PER_BATCH} attachments; send this message in another.`
+          : error.message,
+      }
     }
   }
   if (prepared.length > 0) {

@@ -1,7 +1,8 @@
 import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
-import { MAX_HEADERS_BYTES } from '../../limits'
+import { MAX_HEADERS_BYTES, MAX_STORED_BODY_CHARS } from '../../limits'
 import { sha256Hex, toHex } from '../../lib/bytes'
+import { parserInput } from './body-cap'
 
 export type ParsedAttachment = {
   md5: string
@@ -23,6 +24,8 @@ export type ParsedMessage = {
   headers: HeaderList
   text: string
   html: string
+  /** Whether `text` or `html` is shorter than the message's (see MAX_STORED_BODY_CHARS). */
+  truncated: boolean
   attachments: ParsedAttachment[]
 }
 
@@ -48,11 +51,33 @@ function bytesOf(content: Email['attachments'][number]['content']): Uint8Array {
 }
 
 /**
+ * The buffer itself when the view covers all of it: postal-mime copies a view into a buffer of
+ * its own, which for a 25 MiB message is 25 MB more in a 128 MB isolate. It only reads it.
+ */
+function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
+  const { buffer } = bytes
+  return buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === buffer.byteLength
+    ? buffer
+    : bytes
+}
+
+/** The first MAX_STORED_BODY_CHARS of a body, never half of a surrogate pair. */
+function capped(body: string): string {
+  if (body.length <= MAX_STORED_BODY_CHARS) return body
+  const end = MAX_STORED_BODY_CHARS
+  const code = body.charCodeAt(end - 1)
+  return body.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end)
+}
+
+/**
  * Parses raw RFC 5322 bytes. The parser gets the bytes themselves, never a decoded string,
  * so 8-bit and non-UTF-8 parts are decoded by their declared charset.
  */
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  const email = await PostalMime.parse(raw, {
+  const input = parserInput(raw)
+  const email = await PostalMime.parse(wholeBuffer(input.bytes), {
     attachmentEncoding: 'arraybuffer',
     maxHeadersSize: MAX_HEADERS_BYTES,
   })
@@ -77,8 +102,11 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     bcc: recipients(email.bcc),
     subject: email.subject ?? '',
     headers: email.headers.map((header) => [header.key, header.value]),
-    text: email.text ?? '',
-    html: email.html ?? '',
+    text: capped(email.text ?? ''),
+    html: capped(email.html ?? ''),
+    truncated:
+      input.cut ||
+      Math.max(email.text?.length ?? 0, email.html?.length ?? 0) > MAX_STORED_BODY_CHARS,
     attachments,
   }
 }

@@ -9,6 +9,7 @@ import {
   MAX_RECIPIENTS_PER_MESSAGE,
 } from '../../limits'
 import { receivesFor } from '../accepted-domains'
+import { receivingHop } from '../received-hop'
 import { Refusal } from '../refusal'
 import type { Envelope, IngestBindings } from './arrival'
 import { findActionLink, findCodes } from './codes'
@@ -64,6 +65,8 @@ export type Extracted = {
   codes: string[]
   actionLink: string | null
   searchText: string
+  via: string | null
+  rtls: boolean | null
 }
 
 async function extract(parsed: ParsedMessage): Promise<Extracted> {
@@ -74,6 +77,7 @@ async function extract(parsed: ParsedMessage): Promise<Extracted> {
     codes: findCodes(`${parsed.subject}\n${parsed.text}`, html.text),
     actionLink: findActionLink(links, html.anchors),
     searchText: searchText(parsed, html.text),
+    ...receivingHop(parsed.headers),
   }
 }
 
@@ -113,9 +117,17 @@ export function lookUpOwnership(env: IngestBindings, envelopes: Envelope[]): Pro
   return lookup
 }
 
+/** An arrival with more attachments than its ingest call has room for (temporary). */
+export class BatchFull extends Refusal {
+  constructor(readonly room: number) {
+    super(503, 'This batch has no room for the attachments of this message; send it in another.')
+  }
+}
+
 /**
  * The permanent checks and the parse: throws a permanent `Refusal`, never stores.
- * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch).
+ * `denied` is the envelope's deny-list refusal, if any (looked up for the whole batch);
+ * `BatchFull` when it has more than `attachmentRoom` attachments, before any R2 check.
  */
 export async function prepareArrival(
   env: IngestBindings,
@@ -123,6 +135,7 @@ export async function prepareArrival(
   raw: Uint8Array,
   envelope: Envelope,
   denied: string | null,
+  attachmentRoom = Number.POSITIVE_INFINITY,
 ): Promise<PreparedArrival> {
   if (denied) throw new Refusal(403, denied)
   if (raw.byteLength > MAX_MESSAGE_BYTES) {
@@ -136,6 +149,7 @@ export async function prepareArrival(
       `Message has ${parsed.attachments.length} attachments; at most ${MAX_ATTACHMENTS_PER_MESSAGE} are accepted.`,
     )
   }
+  if (parsed.attachments.length > attachmentRoom) throw new BatchFull(attachmentRoom)
   const missingBlobs = await checkBlobs(env, parsed)
   return {
     key,

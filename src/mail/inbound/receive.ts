@@ -1,4 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '../../limits'
+import { emailRoutingFault } from '../faults'
+import { readBody } from '../../lib/read-body'
 import { Refusal } from '../refusal'
 import { emailRoutingKey } from './idempotency'
 import { ingestMessage, type IngestBindings } from './ingest'
@@ -8,12 +10,21 @@ import { ingestMessage, type IngestBindings } from './ingest'
  * 5xx); a temporary one is rethrown, which makes Email Routing answer with a temporary
  * failure so the sender keeps the mail and retries.
  */
-export async function receiveEmail(message: ForwardableEmailMessage, env: IngestBindings) {
+export async function receiveEmail(
+  message: ForwardableEmailMessage,
+  env: IngestBindings & { SMTP_FAULTS?: string },
+) {
+  // #17.6: an injected fault answers before anything is read or stored.
+  if (emailRoutingFault(message, env)) return
   if (message.rawSize > MAX_MESSAGE_BYTES) {
     message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
     return
   }
-  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer())
+  const raw = await readBody(message.raw, message.rawSize, MAX_MESSAGE_BYTES)
+  if (!raw) {
+    message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+    return
+  }
   try {
     const envelope = { from: message.from, to: [message.to] }
     // Email Routing only sends a message again after a temporary failure, which may have

@@ -8,6 +8,7 @@ import type { AppEnv } from '../../env'
 import { downloadHeaders, downloadQuery, validate } from '../../http/validation'
 import { describe, json, media } from '../../http/openapi/describe'
 import { HeadersObject, headersObject } from '../../mail/message-json'
+import { MAX_STORED_BODY_CHARS } from '../../limits'
 
 /** The seed's per-representation routes: `/api/{headers,body,dirty,text,raw}/:email/:messageId`. */
 export const contentRoutes = new Hono<AppEnv>()
@@ -37,8 +38,7 @@ contentRoutes.get(
     tag: 'Message content',
     access: 'inbox',
     summary: 'Get sanitized HTML',
-    description:
-      'The HTML body with scripts, external resources and dangerous markup removed. `?download=1` makes browsers save it as a file.',
+    description: `The HTML body with scripts, external resources and dangerous markup removed, from its first ${MAX_STORED_BODY_CHARS} characters (the message's \`truncated\` says when it was cut; GET /api/raw has every byte). \`?download=1\` makes browsers save it as a file.`,
     responses: { 200: media('text/html', 'Sanitized HTML', '<p>Hi there</p>') },
     failures: { 404: 'Message not found.' },
   }),
@@ -61,8 +61,7 @@ contentRoutes.get(
     tag: 'Message content',
     access: 'inbox',
     summary: 'Get the HTML as sent',
-    description:
-      'Unfiltered, with inline (cid:) images embedded; served in a CSP sandbox. `?download=1` makes browsers save it as a file.',
+    description: `Unfiltered, with inline (cid:) images embedded; served in a CSP sandbox. Its first ${MAX_STORED_BODY_CHARS} characters (the message's \`truncated\` says when it was cut; GET /api/raw has every byte). \`?download=1\` makes browsers save it as a file.`,
     responses: {
       200: media('text/html', 'The HTML body', '<p>Hi <img src="data:image/png;base64,…"></p>'),
     },
@@ -87,7 +86,7 @@ contentRoutes.get(
     tag: 'Message content',
     access: 'inbox',
     summary: 'Get the text body',
-    description: 'The text body of the message. `?download=1` makes browsers save it as a file.',
+    description: `The text body of the message: its first ${MAX_STORED_BODY_CHARS} characters (the message's \`truncated\` says when it was cut; GET /api/raw has every byte). \`?download=1\` makes browsers save it as a file.`,
     responses: { 200: media('text/plain', 'The text', 'Hi there') },
     failures: { 404: 'Message not found.' },
   }),
@@ -109,7 +108,7 @@ contentRoutes.get(
     access: 'inbox',
     summary: 'Get the raw message',
     description:
-      'The exact bytes received (RFC 5322), no charset claimed. `?download=1` makes browsers save it as a file.',
+      'The exact bytes received (RFC 5322), no charset claimed, all of them even when the bodies served elsewhere were truncated. `?download=1` makes browsers save it as a file.',
     responses: {
       200: media(
         'text/plain',

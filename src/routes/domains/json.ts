@@ -1,4 +1,5 @@
 import type { Domain } from '../../db/queries/domains'
+import { verificationTxt } from '../../mail/domain-verification'
 
 /** The OpenAPI `Domain` object (./schema.ts); the operator routes answer it too. */
 export function domainJson(domain: Domain) {
@@ -15,6 +16,11 @@ export function domainJson(domain: Domain) {
     enablews: true,
     hosted: false,
     isDefault: false,
+    verified: domain.verified,
+    verifiedMx: domain.verifiedMx,
+    verificationTxt: verificationTxt(domain.verificationToken),
+    lastVerificationErrors: domain.lastVerificationErrors,
+    lastVerified: domain.lastVerified?.toISOString() ?? null,
   }
 }
 

@@ -13,6 +13,12 @@ const domainExample = {
   enablews: true,
   hosted: false,
   isDefault: false,
+  verified: true,
+  verifiedMx: false,
+  verificationTxt: 'mailsac-edge-verification=Q2x9rT0bVw3nKp8sLd4fYh6jMc1aZe5u',
+  lastVerificationErrors:
+    'MX of mine.example points at mx.example.net, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net): mail for it will not reach this Worker.',
+  lastVerified: EXAMPLE_DATE,
 }
 
 /** `domainJson()` in ./json.ts. */
@@ -27,6 +33,21 @@ export const Domain = z
     enablews: z.literal(true).meta({ description: "Its mail reaches the owner's websockets" }),
     hosted: z.literal(false).meta({ description: "Not on Mailsac's hosted domain" }),
     isDefault: z.literal(false).meta({ description: 'There is no default-domain setting' }),
+    verified: z
+      .boolean()
+      .meta({ description: 'The last check found the verificationTxt TXT record' }),
+    verifiedMx: z.boolean().meta({
+      description: 'The last check found every MX pointing at Cloudflare Email Routing',
+    }),
+    verificationTxt: z.string().meta({
+      description:
+        'The TXT record to publish at the domain (POST /api/domains/{domain}/verify checks it)',
+    }),
+    lastVerificationErrors: z.string().nullable().meta({
+      description:
+        'What the last check found wrong, one problem a line; empty when nothing; null before any check',
+    }),
+    lastVerified: isoDate('When it was last checked').nullable(),
   })
   .meta({ id: 'Domain', example: domainExample })
 

@@ -4,13 +4,15 @@ import { normalizeDomain } from '../../lib/address'
 import { z } from 'zod'
 import { bearerToken } from '../../http/auth'
 import { database } from '../../db/client'
-import { findDomain, setSendingVerified } from '../../db/queries/domains'
+import { findDomain, listAllDomains, setSendingVerified } from '../../db/queries/domains'
+import { resolverFor } from '../../mail/dns'
+import { verifyDomain } from '../../mail/domain-verification'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
 import { describe, json, OPERATOR } from '../../http/openapi/describe'
 import { domainJson } from '../domains/json'
-import { Domain } from '../domains/schema'
+import { Domain, DomainList } from '../domains/schema'
 import { Released } from './schema'
 
 /** Operator routes for custom domains: `/internal/admin/domains`, behind ADMIN_TOKEN. */
@@ -44,6 +46,39 @@ adminDomainsRoutes.post(
     const claim = await claimDomainFor(db, domain, account)
     if (!claim.ok) fail(claim.status, claim.message)
     return c.json(domainJson(claim.domain))
+  },
+)
+
+adminDomainsRoutes.get(
+  '/',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'List every custom domain',
+    description:
+      'With the result of each one’s last DNS check (`npm run admin -- doctor` reads it).',
+    responses: { 200: json(DomainList, 'Every domain, by name') },
+  }),
+  async (c) => c.json((await listAllDomains(database(c.env.DB))).map(domainJson)),
+)
+
+adminDomainsRoutes.post(
+  '/:domain/verify',
+  describe({
+    tag: OPERATOR,
+    access: 'admin',
+    summary: 'Check the DNS of a custom domain',
+    description:
+      'As the owner’s POST /api/domains/{domain}/verify: MX at Cloudflare Email Routing and the TXT token, recorded on the domain.',
+    responses: { 200: json(Domain, 'The domain with the result of the check') },
+    failures: { 404: 'No such domain.' },
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const domain = await findDomain(db, c.req.param('domain').toLowerCase())
+    if (!domain) fail(404, 'No such domain.')
+    const { domain: checked } = await verifyDomain(db, resolverFor(c.env), domain)
+    return c.json(domainJson(checked))
   },
 )
 

@@ -3,6 +3,8 @@ import type { AppEnv } from '../../env'
 import { adminRoutes } from './accounts'
 import { adminDenylistRoutes } from './denylist'
 import { adminDomainsRoutes } from './domains'
+import { adminMigrationsRoutes } from './migrations'
+import { faultsRoutes } from './faults'
 import { ingestRoutes } from './ingest'
 
 /**
@@ -17,6 +19,8 @@ import { ingestRoutes } from './ingest'
 export const internalRoutes = new Hono<AppEnv>()
 
 internalRoutes.route('/ingest', ingestRoutes)
+internalRoutes.route('/faults', faultsRoutes)
 internalRoutes.route('/admin/domains', adminDomainsRoutes)
 internalRoutes.route('/admin/denylist', adminDenylistRoutes)
+internalRoutes.route('/admin/migrations', adminMigrationsRoutes)
 internalRoutes.route('/admin', adminRoutes)

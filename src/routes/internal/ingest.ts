@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { bearerToken } from '../../http/auth'
 import { fail } from '../../http/errors'
+import { readBody } from '../../lib/read-body'
 import { z } from 'zod'
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from '../../limits'
 import type { Arrival, Envelope } from '../../mail/inbound/arrival'
@@ -71,7 +72,9 @@ ingestRoutes.post(
       if (items.length !== 1) fail(400, 'Expected one envelope and one message.')
       ;({ raw, envelope } = items[0])
     } else {
-      raw = new Uint8Array(await c.req.arrayBuffer())
+      const body = await readBody(c.req.raw.body, declared, MAX_MESSAGE_BYTES)
+      if (!body) fail(413, `Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
+      raw = body
       envelope = {
         from: c.req.query('from') ?? '',
         to: c.req.queries('to') ?? [],

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EXAMPLE_DATE, EXAMPLE_ID, EXAMPLE_INBOX, isoDate } from '../../http/openapi/common'
+import { FaultRule } from '../../mail/faults'
 
 // The response bodies of the operator routes (`/internal/*`).
 
@@ -81,4 +82,10 @@ export const Denylist = z
 export const DenylistRemoved = z.object({ entry: z.string(), message: z.string() }).meta({
   id: 'DenylistRemoved',
   example: { entry: 'spam.example', message: 'Removed from the deny-list.' },
+})
+
+/** GET /internal/faults: the SMTP fault-injection rules, or null while off. */
+export const FaultsBody = z.object({ rules: z.array(FaultRule).nullable() }).meta({
+  id: 'Faults',
+  example: { rules: [{ stage: 'rcpt', code: 451, probability: 0.5, domain: 'flaky.example' }] },
 })

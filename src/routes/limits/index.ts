@@ -15,9 +15,10 @@ import {
   MAX_STORED_RECIPIENTS_PER_FIELD,
 } from '../../limits'
 import { retentionSettings } from '../../mail/retention'
+import { faultSetting } from '../../mail/faults'
 import type { AppEnv } from '../../env'
 import { describe, json } from '../../http/openapi/describe'
-import { Limits, OUTBOUND_RULES } from './schema'
+import { FAULTS_APPLY_TO, Limits, OUTBOUND_RULES } from './schema'
 
 /** `GET /api/limits`: the service's retention rules and limits, so clients need not guess. */
 export const limitsRoutes = new Hono<AppEnv>()
@@ -69,6 +70,13 @@ limitsRoutes.get(
           per: 'client IP address (IPv6: per /64)',
         },
       },
+      // #17.6: shown while on, so nobody mistakes an injected 451 for an outage.
+      faults: faultsJson(c.env),
     })
   },
 )
+
+function faultsJson(env: { SMTP_FAULTS?: string }) {
+  const setting = faultSetting(env)
+  return setting.on ? { rules: setting.rules, appliesTo: FAULTS_APPLY_TO } : null
+}

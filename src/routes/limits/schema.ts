@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { FaultRule } from '../../mail/faults'
 
 // The response body of /api/limits.
 
@@ -18,6 +19,10 @@ export const OUTBOUND_RULES = {
   onboarding:
     'Cloudflare dashboard: Email Routing (verify destination addresses), or Email Service: onboard the domain and publish the SPF and DKIM records it shows.',
 }
+
+/** Where injected faults are answered (#17.6). */
+export const FAULTS_APPLY_TO =
+  "SMTP ingest (the bridge's MAIL, RCPT and DATA replies) and Email Routing; a faulted message is not stored."
 
 const OUTBOUND_EXAMPLE = { maxRecipients: 3, maxBytes: 26214400, ...OUTBOUND_RULES }
 
@@ -51,6 +56,10 @@ export const Limits = z
       apiKey: windowLimit,
       anonymous: windowLimit,
     }),
+    faults: z
+      .object({ rules: z.array(FaultRule), appliesTo: z.string() })
+      .nullable()
+      .meta({ description: 'SMTP fault injection (SMTP_FAULTS): null while off, the default' }),
   })
   .meta({
     id: 'Limits',
@@ -77,5 +86,6 @@ export const Limits = z
         apiKey: { requests: 1200, periodSeconds: 60, per: 'API key' },
         anonymous: { requests: 600, periodSeconds: 60, per: 'client IP address (IPv6: per /64)' },
       },
+      faults: null,
     },
   })

@@ -12,15 +12,6 @@ import { resolveRef, servedDocument, type Document, type Schema } from './docume
  * `[]` is an array's items.
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
-  // Mailsac's message objects carry fields of its hosted pipeline that this service has no
-  // source for: the relay hop (`via`), TLS of the SMTP session (`rtls`) and a spam
-  // score.
-  'EmailMessage.via': 'no relay hop is recorded: the SMTP bridge or Email Routing is the receiver',
-  'EmailMessage.rtls': 'the TLS state of the SMTP session does not reach the Worker',
-  'EmailMessage.spam': 'no spam scoring',
-  'EmailMessageShort.via': 'as EmailMessage.via',
-  'EmailMessageShort.rtls': 'as EmailMessage.rtls',
-  'EmailMessageShort.spam': 'as EmailMessage.spam',
   // Not applicable: billing, plan, entitlement and UI settings of Mailsac's hosted service.
   // `labels` and `apiAccess` do mean something here and are answered (issue #16 item 7).
   ...Object.fromEntries(
@@ -57,12 +48,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'CurrentUserInfo.lastLogin': 'not applicable: API keys are the login; no login time is kept',
   'CurrentUserStats.lastMonthOps': 'not applicable: no paid operations are counted',
   'CurrentUserStats.defaultDomain': 'not applicable: no default-domain setting',
-  ...Object.fromEntries(
-    ['lastVerificationErrors', 'verificationTxt', 'verified', 'verifiedMx'].map((field) => [
-      `Domain.${field}`,
-      'operator-assigned domains: no DNS verification flow yet (issue #16 item 8)',
-    ]),
-  ),
   'AttachmentMeta.transferEncoding':
     'attachments are stored decoded and postal-mime does not report the part’s Content-Transfer-Encoding',
   // Slips in Mailsac's document, where the API (and the seed) answer otherwise.

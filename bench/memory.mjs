@@ -1,0 +1,234 @@
+// Memory of one 25 MiB ingest: does storing the largest accepted message fit Cloudflare's
+// 128 MB per isolate (https://developers.cloudflare.com/workers/platform/limits/#memory)?
+//
+//   node bench/memory.mjs
+//
+// Starts its own wrangler dev (local D1/R2 in a temp dir), then for each kind (text/plain,
+// text/html, one attachment; MEMORY_MIB (25) MiB each, at most MAX_MESSAGE_BYTES) posts one
+// message to /internal/ingest (the email() simulation refuses more than 1 MiB) and prints
+// workerd's peak RSS growth over its RSS before the request, next to the 128 MB limit, and
+// the ingest time; KINDS picks some of them. Each kind gets a fresh Worker. The peak is VmHWM
+// after a reset (clear_refs 5) and the highest VmRSS sampled every 20 ms, whichever is higher.
+// workerd's RSS also holds the HTTP buffers and the local D1/R2 simulators (which receive the
+// R2 writes), so it is an upper bound of the isolate's own memory; `refused` shows what
+// reading the request alone costs. Linux only.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { applyMigrations, freePort, startWorker } from '../bridge/test/stack.js'
+
+const MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+const ISOLATE_LIMIT_MB = 128
+const targetBytes = Math.min(Number(process.env.MEMORY_MIB ?? 25) * 1024 * 1024, MAX_MESSAGE_BYTES)
+const domain = 'memory.example'
+// `refused`: a 25 MiB text/plain message to a domain not accepted, refused (403) once its body
+// is read: the floor every kind shares (the request body, and what the local stack adds).
+// `<kind> form`: posted as multipart/form-data with the envelope, as the SMTP bridge does.
+const kinds = (
+  process.env.KINDS ?? 'refused,text/plain,text/html,attachment,text/plain form,attachment form'
+).split(',')
+
+const dir = mkdtempSync(join(tmpdir(), 'memory-bench-'))
+const persistTo = join(dir, 'state')
+const adminToken = randomBytes(24).toString('hex')
+const ingestToken = randomBytes(24).toString('hex')
+
+const WORDS = (
+  'the of and to in is you that it he was for on are as with his they at be this have from ' +
+  'or one had by word but not what all were we when your can said there use an each which ' +
+  'she do how their if will up other about out many then them these so some her would make ' +
+  'like him into time has look two more write go see number no way could people my than ' +
+  'first water been call who oil its now find long down day did get come made may part ' +
+  'verification account password reset confirm subscription invoice receipt delivery'
+).split(' ')
+
+/** Prose lines of at most 998 characters (RFC 5322), with a link every few lines. */
+function* proseLines(html) {
+  let n = 0
+  for (;;) {
+    const words = []
+    let length = 0
+    const target = 60 + ((n * 7919) % 900)
+    while (length < target) {
+      const word = WORDS[(n * 31 + words.length * 17) % WORDS.length]
+      words.push(word)
+      length += word.length + 1
+    }
+    if (n % 5 === 0) {
+      const url = `https://links.example.com/track/${n}?u=${(n * 2654435761) % 1e9}`
+      words.splice(3, 0, html ? `<a href="${url}">open link ${n}</a>` : url)
+    }
+    if (n % 97 === 0) words.push(`code ${String(100000 + (n % 900000)).slice(0, 6)}`)
+    n++
+    yield html ? `<p>${words.join(' ')}</p>` : words.join(' ')
+  }
+}
+
+function header(subject, contentType) {
+  return (
+    `From: Bench <bench@example.org>\r\nTo: <memory@${domain}>\r\nSubject: ${subject}\r\n` +
+    `Message-ID: <${randomBytes(8).toString('hex')}@example.org>\r\nMIME-Version: 1.0\r\n` +
+    `Content-Type: ${contentType}\r\n\r\n`
+  )
+}
+
+/** A message of `kind` of at most targetBytes. */
+function message(kind) {
+  if (kind === 'attachment') {
+    const boundary = 'b-memory-bench'
+    const head =
+      header('one attachment', `multipart/mixed; boundary="${boundary}"`) +
+      `--${boundary}\r\nContent-Type: text/plain\r\n\r\nThe file is attached.\r\n` +
+      `--${boundary}\r\nContent-Type: application/octet-stream; name="data.bin"\r\n` +
+      `Content-Disposition: attachment; filename="data.bin"\r\n` +
+      `Content-Transfer-Encoding: base64\r\n\r\n`
+    const tail = `\r\n--${boundary}--\r\n`
+    // base64 lines of 76 characters plus CRLF carry 57 bytes each.
+    const lines = Math.floor((targetBytes - head.length - tail.length) / 78)
+    const base64 = randomBytes(lines * 57)
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n')
+      .replace(/\r\n$/, '')
+    return Buffer.from(head + base64 + tail, 'latin1')
+  }
+  const html = kind === 'text/html'
+  const head = header(`${kind} body`, `${kind}; charset=utf-8`)
+  const parts = [html ? `${head}<html><body>\r\n` : head]
+  let size = parts[0].length
+  const end = html ? '</body></html>\r\n' : ''
+  for (const line of proseLines(html)) {
+    if (size + line.length + 2 + end.length > targetBytes) break
+    parts.push(line, '\r\n')
+    size += line.length + 2
+  }
+  parts.push(end)
+  return Buffer.from(parts.join(''), 'utf8')
+}
+
+/** The Worker's workerd: under the wrangler started with our persist dir. */
+function findWorkerd() {
+  const procs = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        return { pid, ppid, cmdline }
+      } catch {
+        return null
+      }
+    })
+    .filter(Boolean)
+  const byPid = new Map(procs.map((p) => [p.pid, p]))
+  const oursUp = (p) => {
+    for (let q = p; q; q = byPid.get(q.ppid)) if (q.cmdline.includes(persistTo)) return true
+    return false
+  }
+  const found = procs.filter((p) => /workerd/.test(p.cmdline.split('\0')[0]) && oursUp(p))
+  // wrangler runs two: its proxy in front, and the runtime of the Worker (the one with the
+  // inspector), whose isolate is the one limited.
+  const runtime = found.find((p) => p.cmdline.includes('--inspector-addr'))
+  if (!runtime) throw new Error(`workerd with an inspector not found among ${found.length}`)
+  return runtime.pid
+}
+
+const statusKb = (pid, field) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+
+/** Posts a message; `form` sends it as the bridge does, multipart with the envelope. */
+async function ingest(url, raw, to = `memory@${domain}`, form = false) {
+  const envelope = { from: 'bench@example.org', to: [to] }
+  let body = raw
+  if (form) {
+    body = new FormData()
+    body.append('envelope', JSON.stringify(envelope))
+    body.append('message', new Blob([raw], { type: 'message/rfc822' }), 'message.eml')
+  }
+  const query = form ? '' : `?from=${envelope.from}&to=${to}`
+  const response = await fetch(`${url}/internal/ingest${query}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${ingestToken}`,
+      ...(form ? {} : { 'content-type': 'message/rfc822' }),
+    },
+    body,
+  })
+  const text = await response.text()
+  if (response.status === 403) return null
+  if (!response.ok) throw new Error(`ingest answered ${response.status}: ${text}`)
+  return JSON.parse(text).messages[0]._id
+}
+
+applyMigrations(persistTo)
+const rows = []
+const loadBefore = loadavg()
+const load = (averages) => averages.map((n) => n.toFixed(2)).join(' ')
+try {
+  for (const kind of kinds) {
+    // A fresh Worker per kind: V8 keeps the heap an earlier message grew, which would hide
+    // part of the next one's growth.
+    const worker = await startWorker({
+      persistTo,
+      port: await freePort(),
+      adminToken,
+      ingestToken,
+      acceptedDomains: domain,
+      logFile: join(dir, 'wrangler.log'),
+    })
+    try {
+      const pid = findWorkerd()
+      // A small message first, so module loading and first compiles are not counted.
+      await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
+      const base = kind.replace(/ form$/, '')
+      const raw = message(base === 'refused' ? 'text/plain' : base)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      writeFileSync(`/proc/${pid}/clear_refs`, '5')
+      const before = statusKb(pid, 'VmRSS')
+      let sampled = before
+      const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
+      const started = performance.now()
+      const to = base === 'refused' ? 'x@refused.example' : undefined
+      const id = await ingest(worker.url, raw, to, kind.endsWith(' form'))
+      const ms = performance.now() - started
+      clearInterval(sampler)
+      const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
+      const full = id
+        ? await (await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)).json()
+        : {}
+      rows.push({
+        kind,
+        bytes: raw.byteLength,
+        growthMb: (peak - before) / 1024,
+        ms,
+        text: full.text?.length ?? 0,
+        html: full.html?.length ?? 0,
+        truncated: JSON.stringify(full.truncated ?? null),
+      })
+    } finally {
+      await worker.stop()
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+console.log(`load average before ${load(loadBefore)}`)
+console.log(
+  'kind          message bytes  peak RSS growth  limit   ingest ms  stored text/html chars  truncated',
+)
+for (const row of rows) {
+  console.log(
+    [
+      row.kind.padEnd(16),
+      String(row.bytes).padStart(14),
+      `${row.growthMb.toFixed(0)} MB`.padStart(16),
+      `${ISOLATE_LIMIT_MB} MB`.padStart(7),
+      row.ms.toFixed(0).padStart(10),
+      `${row.text}/${row.html}`.padStart(23),
+      ` ${row.truncated}`,
+    ].join(' '),
+  )
+}
+console.log(`load average after ${load(loadavg())}`)
