@@ -12,11 +12,30 @@
 // workerd's RSS also holds the HTTP buffers and the local D1/R2 simulators (which receive the
 // R2 writes), so it is an upper bound of the isolate's own memory; `refused` shows what
 // reading the request alone costs. Linux only.
+//
+// Every wrangler/workerd it starts is stopped on every way out: a normal end, an exception, an
+// unhandled rejection, SIGINT/SIGTERM/SIGHUP and its own deadline (MEMORY_TIMEOUT_S, 300 s): wrangler
+// runs in a process group of its own and the whole group gets SIGKILL, then the script checks
+// /proc that no process of that group is left. An orphaned workerd keeps a core busy for
+// everyone sharing the machine.
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import net from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { applyMigrations, freePort, startWorker } from '../bridge/test/stack.js'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
+const wranglerBin = join(repoRoot, 'node_modules', '.bin', 'wrangler')
+const deadlineMs = Number(process.env.MEMORY_TIMEOUT_S ?? 300) * 1000
 
 const MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 const ISOLATE_LIMIT_MB = 128
@@ -33,6 +52,126 @@ const dir = mkdtempSync(join(tmpdir(), 'memory-bench-'))
 const persistTo = join(dir, 'state')
 const adminToken = randomBytes(24).toString('hex')
 const ingestToken = randomBytes(24).toString('hex')
+
+/** Process groups of the wranglers this script started and has not seen gone. */
+const groups = new Set()
+
+/** The pids of every process in process group `pgid` (field 5 of /proc/<pid>/stat). */
+function groupMembers(pgid) {
+  return readdirSync('/proc').filter((name) => {
+    if (!/^\d+$/.test(name)) return false
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid
+    } catch {
+      return false
+    }
+  })
+}
+
+/** SIGKILL to every group still listed; synchronous, so it also runs in an 'exit' handler. */
+function killGroups() {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL')
+    } catch {
+      // the group is gone already
+    }
+  }
+}
+
+/** Kills the groups and waits (up to 5 s) until /proc shows none of their processes. */
+async function stopAll() {
+  killGroups()
+  const until = Date.now() + 5000
+  for (const pgid of groups) {
+    while (groupMembers(pgid).length > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const left = groupMembers(pgid)
+    if (left.length > 0) console.error(`process group ${pgid} still has ${left.join(' ')}`)
+    else groups.delete(pgid)
+  }
+}
+
+process.on('exit', killGroups)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`${signal}: stopping wrangler`)
+    killGroups()
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 0))
+  })
+}
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    console.error(event, error)
+    killGroups()
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(1)
+  })
+}
+const deadline = setTimeout(() => {
+  console.error(`gave up after ${deadlineMs / 1000} s (MEMORY_TIMEOUT_S)`)
+  killGroups()
+  rmSync(dir, { recursive: true, force: true })
+  process.exit(124)
+}, deadlineMs)
+
+const wranglerEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' })
+
+/** A port nobody listens on right now. */
+async function freePort() {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+function applyMigrations() {
+  const result = spawnSync(
+    wranglerBin,
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
+    { cwd: repoRoot, env: wranglerEnv(), encoding: 'utf8' },
+  )
+  if (result.status !== 0) throw new Error(`migrations failed:\n${result.stdout}\n${result.stderr}`)
+}
+
+/** `wrangler dev` in a process group of its own (workerd inherits it), registered at once. */
+async function startWorker() {
+  const port = await freePort()
+  const inspectorPort = await freePort()
+  const child = spawn(
+    wranglerBin,
+    [
+      'dev',
+      ...['--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort)],
+      ...['--persist-to', persistTo, '--var', `ADMIN_TOKEN:${adminToken}`],
+      ...['--var', `INGEST_TOKEN:${ingestToken}`, '--var', `ACCEPTED_DOMAINS:${domain}`],
+      ...['--show-interactive-dev-session=false', '--log-level', 'warn'],
+    ],
+    { cwd: repoRoot, env: wranglerEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  groups.add(child.pid)
+  const log = createWriteStream(join(dir, 'wrangler.log'), { flags: 'a' })
+  child.stdout.pipe(log)
+  child.stderr.pipe(log)
+  const url = `http://127.0.0.1:${port}`
+  const until = Date.now() + 180_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode})`)
+    try {
+      const response = await fetch(`${url}/api/addresses/probe@example.com/availability`)
+      await response.body?.cancel()
+      break
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`wrangler dev did not answer: ${error.message}`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+  return { url, stop: stopAll }
+}
 
 const WORDS = (
   'the of and to in is you that it he was for on are as with his they at be this have from ' +
@@ -161,7 +300,7 @@ async function ingest(url, raw, to = `memory@${domain}`, form = false) {
   return JSON.parse(text).messages[0]._id
 }
 
-applyMigrations(persistTo)
+applyMigrations()
 const rows = []
 const loadBefore = loadavg()
 const load = (averages) => averages.map((n) => n.toFixed(2)).join(' ')
@@ -169,14 +308,7 @@ try {
   for (const kind of kinds) {
     // A fresh Worker per kind: V8 keeps the heap an earlier message grew, which would hide
     // part of the next one's growth.
-    const worker = await startWorker({
-      persistTo,
-      port: await freePort(),
-      adminToken,
-      ingestToken,
-      acceptedDomains: domain,
-      logFile: join(dir, 'wrangler.log'),
-    })
+    const worker = await startWorker()
     try {
       const pid = findWorkerd()
       // A small message first, so module loading and first compiles are not counted.
@@ -211,6 +343,8 @@ try {
     }
   }
 } finally {
+  await stopAll()
+  clearTimeout(deadline)
   rmSync(dir, { recursive: true, force: true })
 }
 
