@@ -251,3 +251,9 @@ export const MAX_STORED_BODY_CHARS = 1024 * 1024
 
 /** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
 export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS
+
+/**
+ * Encoded bytes of one base64 or quoted-printable attachment part handed to the parser; larger
+ * ones are decoded outside it in chunks, straight into R2: the parser holds one about 3 times.
+ */
+export const MAX_PARSED_ATTACHMENT_PART_BYTES = 1024 * 1024

@@ -228,6 +228,8 @@ export const messageAttachments = sqliteTable(
     contentType: text('content_type').notNull(),
     contentDisposition: text('content_disposition'),
     contentId: text('content_id'),
+    // The part's Content-Transfer-Encoding as sent; null in rows stored before it was kept.
+    transferEncoding: text('transfer_encoding'),
     size: integer('size').notNull(),
   },
   (t) => [

@@ -277,6 +277,7 @@ function copyAttachmentRows(db: Database, from: string, to: string) {
         contentType: a.contentType,
         contentDisposition: a.contentDisposition,
         contentId: a.contentId,
+        transferEncoding: a.transferEncoding,
         size: a.size,
       })
       .from(a)

@@ -64,7 +64,7 @@ async function storeArrivals(
     stage = 'D1 (attachment blobs)'
     await touchAttachmentBlobs(
       db,
-      [...blobs.values()].map((a) => ({ md5: a.md5, size: a.bytes.byteLength })),
+      [...blobs.values()].map((a) => ({ md5: a.md5, size: a.size })),
       now,
     )
 
@@ -113,7 +113,8 @@ async function storeArrivals(
           contentType: a.contentType,
           contentDisposition: a.contentDisposition,
           contentId: a.contentId,
-          size: a.bytes.byteLength,
+          transferEncoding: a.transferEncoding,
+          size: a.size,
         })),
       })),
       now,

@@ -2,17 +2,24 @@ import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
 import { MAX_HEADERS_BYTES, MAX_STORED_BODY_CHARS } from '../../limits'
 import { sha256Hex, toHex } from '../../lib/bytes'
-import { parserInput } from './body-cap'
+import { digestPart, type EncodedPart } from './attachment-decode'
+import { parserInput, type ParserInput } from './body-cap'
 
 export type ParsedAttachment = {
   md5: string
   /** What the stored bytes are checked by: MD5 names an attachment, but collisions are public. */
   sha256: string
-  bytes: Uint8Array
+  /** Decoded size in bytes. */
+  size: number
+  /** The decoded bytes; null for a part too large for the parser, decoded from `encoded`. */
+  bytes: Uint8Array | null
+  encoded: EncodedPart | null
   filename: string | null
   contentType: string
   contentDisposition: string | null
   contentId: string | null
+  /** Content-Transfer-Encoding as sent (RFC 2045: 7bit when absent); null when unsure. */
+  transferEncoding: string | null
 }
 
 export type ParsedMessage = {
@@ -71,27 +78,88 @@ function capped(body: string): string {
   return body.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end)
 }
 
+/** Markers of set-aside parts are at most this long once decoded (see body-cap.ts). */
+const MAX_MARKER_BYTES = 64
+
+/**
+ * Which set-aside part each attachment is (by its decoded marker), or null; null overall when
+ * some marker is not exactly one attachment (the parser did not read a part as the scan did).
+ */
+function setAsideOf(email: Email, input: ParserInput) {
+  if (input.setAside.length === 0) return email.attachments.map(() => null)
+  const byMarker = new Map(input.setAside.map((entry) => [entry.marker, entry]))
+  const found = email.attachments.map((attachment) => {
+    const bytes = bytesOf(attachment.content)
+    if (bytes.byteLength > MAX_MARKER_BYTES) return null
+    return byMarker.get(new TextDecoder().decode(bytes).replace(/\n$/, '')) ?? null
+  })
+  const matched = new Set(found.filter((entry) => entry !== null))
+  return matched.size === input.setAside.length && found.filter(Boolean).length === matched.size
+    ? found
+    : null
+}
+
+/** The transfer encoding of each attachment, when the scan lists them as the parser did. */
+function transferEncodings(email: Email, input: ParserInput): (string | null)[] {
+  const scanned = input.scan.parts.filter((part) => part.role === 'attachment')
+  const agrees =
+    input.scan.complete &&
+    scanned.length === email.attachments.length &&
+    scanned.every((part, i) => part.type === email.attachments[i].mimeType)
+  return email.attachments.map((_, i) => (agrees ? scanned[i].transferEncoding || '7bit' : null))
+}
+
+export type ParseOptions = {
+  /** Encoded attachment parts larger than this are decoded outside the parser (tests lower it). */
+  attachmentPartBytes?: number
+}
+
 /**
  * Parses raw RFC 5322 bytes. The parser gets the bytes themselves, never a decoded string,
  * so 8-bit and non-UTF-8 parts are decoded by their declared charset.
  */
-export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  const input = parserInput(raw)
-  const email = await PostalMime.parse(wholeBuffer(input.bytes), {
-    attachmentEncoding: 'arraybuffer',
-    maxHeadersSize: MAX_HEADERS_BYTES,
-  })
+export async function parseMessage(
+  raw: Uint8Array,
+  options: ParseOptions = {},
+): Promise<ParsedMessage> {
+  const parse = (input: ParserInput) =>
+    PostalMime.parse(wholeBuffer(input.bytes), {
+      attachmentEncoding: 'arraybuffer',
+      maxHeadersSize: MAX_HEADERS_BYTES,
+    })
+  let input = parserInput(raw, options.attachmentPartBytes)
+  let email = await parse(input)
+  let setAside = setAsideOf(email, input)
+  if (setAside === null) {
+    // The parser read some set-aside part otherwise than the scan: parse the message whole.
+    console.warn('set-aside attachment parts not found after the parse; parsing again whole')
+    input = parserInput(raw, Number.POSITIVE_INFINITY)
+    email = await parse(input)
+    setAside = email.attachments.map(() => null)
+  }
+  const encodings = transferEncodings(email, input)
   const attachments = await Promise.all(
-    email.attachments.map(async (attachment) => {
-      const bytes = bytesOf(attachment.content)
-      return {
-        md5: await md5Hex(bytes),
-        sha256: await sha256Hex(bytes),
-        bytes,
+    email.attachments.map(async (attachment, i): Promise<ParsedAttachment> => {
+      const aside = setAside[i]
+      const described = {
         filename: attachment.filename,
         contentType: attachment.mimeType || 'application/octet-stream',
         contentDisposition: attachment.disposition,
         contentId: attachment.contentId ?? null,
+        transferEncoding: aside?.transferEncoding ?? encodings[i],
+      }
+      if (aside) {
+        const digests = await digestPart(aside.part)
+        return { ...digests, bytes: null, encoded: aside.part, ...described }
+      }
+      const bytes = bytesOf(attachment.content)
+      return {
+        md5: await md5Hex(bytes),
+        sha256: await sha256Hex(bytes),
+        size: bytes.byteLength,
+        bytes,
+        encoded: null,
+        ...described,
       }
     }),
   )

@@ -1,4 +1,6 @@
 import { sha256Hex } from '../../lib/bytes'
+import { decodedChunks } from './attachment-decode'
+import type { ParsedAttachment } from './parse'
 import type { Database } from '../../db/client'
 import {
   deleteUnreferencedBlobs,
@@ -67,14 +69,25 @@ export function buildPack(parts: PackPart[]): Pack {
  * Writes a pack to R2 as a stream of known length (R2 needs the length of a streamed body),
  * chunk by chunk.
  */
-export async function putPack(bucket: R2Bucket, key: string, pack: Pack) {
-  const { readable, writable } = new FixedLengthStream(pack.length)
+export function putPack(bucket: R2Bucket, key: string, pack: Pack) {
+  return putStreamed(bucket, key, pack.length, pack.chunks)
+}
+
+/** Writes `chunks` (`length` bytes in all) to R2 as one stream, never joined into one buffer. */
+async function putStreamed(
+  bucket: R2Bucket,
+  key: string,
+  length: number,
+  chunks: Iterable<Uint8Array>,
+  options?: R2PutOptions,
+) {
+  const { readable, writable } = new FixedLengthStream(length)
   const writer = writable.getWriter()
-  const put = bucket.put(key, readable)
+  const put = bucket.put(key, readable, options)
   // A failed put stops reading: abort the writes instead of leaving them waiting.
   put.catch((error: unknown) => writer.abort(error).catch(() => undefined))
   const write = (async () => {
-    for (const chunk of pack.chunks) await writer.write(chunk)
+    for (const chunk of chunks) await writer.write(chunk)
     await writer.close()
   })()
   write.catch(() => undefined)
@@ -176,13 +189,20 @@ export async function checkAttachmentBlobs(
   return { missing, collisions }
 }
 
-/** Writes an attachment blob with the digest `checkAttachmentBlobs` compares. */
-export function putAttachmentBlob(
+/**
+ * Writes an attachment blob with the digest `checkAttachmentBlobs` compares. A part too large
+ * for the parser is decoded from the raw message again while it is written, never whole.
+ */
+export async function putAttachmentBlob(
   bucket: R2Bucket,
-  blob: { md5: string; sha256: string; bytes: Uint8Array; contentType: string },
+  blob: Pick<ParsedAttachment, 'md5' | 'sha256' | 'size' | 'bytes' | 'encoded' | 'contentType'>,
 ) {
-  return bucket.put(attachmentKey(blob.md5), blob.bytes, {
+  const options = {
     httpMetadata: { contentType: blob.contentType },
     customMetadata: { sha256: blob.sha256 },
-  })
+  }
+  const key = attachmentKey(blob.md5)
+  if (blob.bytes) return void (await bucket.put(key, blob.bytes, options))
+  if (!blob.encoded) throw new Error(`attachment ${blob.md5} has neither bytes nor a source`)
+  await putStreamed(bucket, key, blob.size, decodedChunks(blob.encoded), options)
 }

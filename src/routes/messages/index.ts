@@ -261,6 +261,9 @@ messagesRoutes.get(
         contentType: attachment.contentType,
         fileName: attachment.filename,
         length: attachment.size,
+        ...(attachment.transferEncoding === null
+          ? {}
+          : { transferEncoding: attachment.transferEncoding }),
       })),
     )
   },

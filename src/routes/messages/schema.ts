@@ -69,6 +69,10 @@ export const AttachmentMeta = z
     contentType: z.string(),
     fileName: z.string().nullable(),
     length: z.number().int().meta({ description: 'Bytes' }),
+    transferEncoding: z.string().optional().meta({
+      description:
+        'Content-Transfer-Encoding of the part as sent, lower-case (7bit when absent, RFC 2045); omitted for mail stored before it was recorded',
+    }),
   })
   .meta({
     id: 'AttachmentMeta',
@@ -79,6 +83,7 @@ export const AttachmentMeta = z
       contentType: 'application/pdf',
       fileName: 'diary.pdf',
       length: 42532,
+      transferEncoding: 'base64',
     },
   })
 

@@ -32,7 +32,9 @@ describe('parseMessage', () => {
     const parsed = await parseMessage(new TextEncoder().encode(fixture))
     expect(parsed.attachments.length).toBeGreaterThan(0)
     for (const attachment of parsed.attachments) {
-      const md5 = [...new Uint8Array(await crypto.subtle.digest('MD5', attachment.bytes))]
+      const md5 = [
+        ...new Uint8Array(await crypto.subtle.digest('MD5', attachment.bytes as Uint8Array)),
+      ]
       expect(attachment.md5).toBe(md5.map((b) => b.toString(16).padStart(2, '0')).join(''))
       expect(attachment.sha256).toMatch(/^[0-9a-f]{64}$/)
     }

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { env } from 'cloudflare:workers'
+import { parseMessage, type ParsedAttachment } from '../../../src/mail/inbound/parse'
+import { putAttachmentBlob, attachmentKey } from '../../../src/mail/inbound/storage'
+
+const encoder = new TextEncoder()
+
+/** Bytes every value appears in, so a decoder slip changes the digest. */
+const FILE = Uint8Array.from({ length: 20_011 }, (_, i) => (i * 7919 + (i >> 8)) % 256)
+const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
+
+/** Quoted-printable with soft breaks, escapes, a literal '=' that is no escape, and CRLF lines. */
+const QP_BODY =
+  'caf=C3=A9 line one=\r\ncontinued =3D equals, a lone = sign, =ZZ not hex\r\n' +
+  'trailing spaces   \r\n'.repeat(50) +
+  'last line=\r\n'
+
+function message() {
+  return encoder.encode(
+    [
+      'From: Sender <sender@example.org>',
+      'To: inbox@example.com',
+      'Subject: set aside',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="outer"',
+      '',
+      '--outer',
+      'Content-Type: text/plain',
+      '',
+      'See the files.',
+      '--outer',
+      'Content-Type: application/octet-stream; name="data.bin"',
+      'Content-Disposition: attachment; filename="data.bin"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      base64(FILE).replace(/.{76}/g, '$&\r\n'),
+      '--outer',
+      // Padded per line, as some mailers do: '=' ends a unit.
+      'Content-Type: image/png; name="padded.png"',
+      'Content-ID: <logo@example.org>',
+      'Content-Disposition: inline',
+      'Content-Transfer-Encoding: BASE64',
+      '',
+      [FILE.subarray(0, 1000), FILE.subarray(1000, 2002), FILE.subarray(2002, 4001)]
+        .map(base64)
+        .join('\r\n'),
+      '--outer',
+      'Content-Type: text/csv; name="notes.csv"',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      QP_BODY,
+      '--outer',
+      'Content-Type: application/pdf; name="plain.pdf"',
+      'Content-Disposition: attachment; filename="plain.pdf"',
+      '',
+      'not encoded at all',
+      '--outer--',
+      '',
+    ].join('\r\n'),
+  )
+}
+
+const metadata = ({ bytes: _b, encoded: _e, ...rest }: ParsedAttachment) => rest
+
+describe('huge attachment parts set aside from the parse (#14 item 2)', () => {
+  it('gives set-aside attachments the metadata and digests of the parsed path', async () => {
+    const raw = message()
+    const parsed = await parseMessage(raw)
+    const setAside = await parseMessage(raw, { attachmentPartBytes: 100 })
+    expect(parsed.attachments.every((a) => a.encoded === null)).toBe(true)
+    // The three encoded parts were decoded outside the parser; the 7bit one is left to it.
+    expect(setAside.attachments.map((a) => a.encoded !== null)).toEqual([true, true, true, false])
+    expect(setAside.attachments.map(metadata)).toEqual(parsed.attachments.map(metadata))
+    expect(setAside.text).toBe(parsed.text)
+    expect(parsed.attachments[0].size).toBe(FILE.byteLength)
+  })
+
+  it('stores the decoded bytes of a set-aside part in R2, identical to the parsed ones', async () => {
+    const raw = message()
+    const parsed = await parseMessage(raw)
+    const setAside = await parseMessage(raw, { attachmentPartBytes: 100 })
+    for (const [i, attachment] of setAside.attachments.entries()) {
+      await putAttachmentBlob(env.MAIL, attachment)
+      const stored = await env.MAIL.get(attachmentKey(attachment.md5))
+      const bytes = new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())
+      expect(bytes).toEqual(parsed.attachments[i].bytes)
+      expect(stored?.customMetadata?.sha256).toBe(parsed.attachments[i].sha256)
+    }
+  })
+
+  it('records each attachment part’s transfer encoding, 7bit when absent (#16 item 7)', async () => {
+    for (const threshold of [undefined, 100]) {
+      const parsed = await parseMessage(message(), { attachmentPartBytes: threshold })
+      expect(parsed.attachments.map((a) => a.transferEncoding)).toEqual([
+        'base64',
+        'base64',
+        'quoted-printable',
+        '7bit',
+      ])
+    }
+  })
+})
