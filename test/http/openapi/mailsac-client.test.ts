@@ -197,3 +197,53 @@ describe('shapes the official client expects (issue #16 item 7)', () => {
     expectMailsacShape('GET /me/stats', stats.data)
   })
 })
+
+describe('GET /api/addresses/:email/messages/:id/attachments through @mailsac/api (issue #16 item 7)', () => {
+  it('answers each attachment’s transferEncoding as sent, 7bit when the part names none', async () => {
+    const raw = [
+      'From: Sender <sender@example.org>',
+      'To: files@client.test',
+      'Subject: encodings',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'See attached',
+      '--b',
+      'Content-Type: application/pdf; name="a.pdf"',
+      'Content-Disposition: attachment; filename="a.pdf"',
+      'Content-Transfer-Encoding: Base64',
+      '',
+      btoa('%PDF-1.4 not really'),
+      '--b',
+      'Content-Type: text/csv; name="b.csv"',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'a,b=2Cc',
+      '--b',
+      'Content-Type: application/octet-stream; name="c.bin"',
+      'Content-Disposition: attachment; filename="c.bin"',
+      '',
+      'plain bytes',
+      '--b--',
+      '',
+    ].join('\r\n')
+    const [{ _id }] = await ingest(raw, ['files@client.test'])
+    const response = await mailsacClient().attachments.listMessageAttachments(
+      'files@client.test',
+      _id,
+    )
+    expect(response.status).toBe(200)
+    expectMailsacShape('GET /addresses/{email}/messages/{messageId}/attachments', response.data, {
+      items: true,
+    })
+    const list = response.data as unknown as { fileName: string; transferEncoding?: string }[]
+    expect(list.map((a) => [a.fileName, a.transferEncoding])).toEqual([
+      ['a.pdf', 'base64'],
+      ['b.csv', 'quoted-printable'],
+      ['c.bin', '7bit'],
+    ])
+  })
+})

@@ -48,8 +48,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'CurrentUserInfo.lastLogin': 'not applicable: API keys are the login; no login time is kept',
   'CurrentUserStats.lastMonthOps': 'not applicable: no paid operations are counted',
   'CurrentUserStats.defaultDomain': 'not applicable: no default-domain setting',
-  'AttachmentMeta.transferEncoding':
-    'attachments are stored decoded and postal-mime does not report the part’s Content-Transfer-Encoding',
   // Slips in Mailsac's document, where the API (and the seed) answer otherwise.
   'GET /inbox.messages[]':
     'Mailsac’s document nests the list twice (items: EmailMessageListShort); the API answers messages: [message]',
