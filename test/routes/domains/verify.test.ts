@@ -79,7 +79,7 @@ describe('POST /api/domains/:domain/verify (issue #16 item 8)', () => {
     })
     expect(failed).toMatchObject({ verified: true, verifiedMx: false })
     expect(failed.lastVerificationErrors).toBe(
-      'MX of wrong-mx.test points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net): mail for it will not reach this Worker.',
+      'MX of wrong-mx.test points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net) nor at a bridge host listed in ACCEPTED_MX_HOSTS (none listed): mail for it will not reach this Worker.',
     )
     stubDns({ 'wrong-mx.test': { MX: ROUTING, TXT: [`"${verificationTxt}"`] } })
     const fixed = await json<DomainBody>('/internal/admin/domains/wrong-mx.test/verify', {
