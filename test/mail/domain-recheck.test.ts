@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController } from 'cloudflare:test'
+import { createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import wranglerToml from '../../wrangler.toml?raw'
@@ -40,7 +40,7 @@ async function cron(at: Date, bindings: Env = env) {
     scheduledTime: at.getTime(),
     cron: DOMAIN_RECHECK_CRON,
   })
-  await worker.scheduled(controller, bindings, createExecutionContext())
+  await worker.scheduled(controller, bindings)
 }
 
 const row = async (domain: string) => (await findDomain(database(env.DB), domain))!
