@@ -20,6 +20,7 @@ declare namespace Cloudflare {
 		REQUIRE_API_KEY: string;
 		RATE_LIMITS: string;
 		DOH_ENDPOINT: string;
+		ACCEPTED_MX_HOSTS: string;
 		SMTP_FAULTS: string;
 		ADMIN_TOKEN: string;
 		INGEST_TOKEN: string;
@@ -31,7 +32,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ACCEPTED_DOMAINS" | "PUBLIC_RETENTION_HOURS" | "PUBLIC_INBOX_MAX_MESSAGES" | "ALLOW_LOCAL_WEBHOOKS" | "REQUIRE_API_KEY" | "RATE_LIMITS" | "DOH_ENDPOINT" | "SMTP_FAULTS" | "ADMIN_TOKEN" | "INGEST_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ACCEPTED_DOMAINS" | "PUBLIC_RETENTION_HOURS" | "PUBLIC_INBOX_MAX_MESSAGES" | "ALLOW_LOCAL_WEBHOOKS" | "REQUIRE_API_KEY" | "RATE_LIMITS" | "DOH_ENDPOINT" | "ACCEPTED_MX_HOSTS" | "SMTP_FAULTS" | "ADMIN_TOKEN" | "INGEST_TOKEN">> {}
 }
 
 // Begin runtime types

@@ -138,7 +138,8 @@ async function checkDomains(base, token, ok, fix) {
     }
     const { verified, verifiedMx, lastVerificationErrors, verificationTxt } = checked.body
     if (verified && verifiedMx) {
-      ok(`${name}: MX at Cloudflare Email Routing, TXT token found`)
+      // The Worker's verify route decides, so the rule is the one its cron and routes use.
+      ok(`${name}: MX at Cloudflare Email Routing or an ACCEPTED_MX_HOSTS host, TXT token found`)
       continue
     }
     for (const error of (lastVerificationErrors ?? '').split('\n').filter(Boolean)) {

@@ -240,6 +240,18 @@ export const DNS_CACHE_ENTRIES = 1000
 /** Longest a DNS answer is kept, whatever its TTL, so a fixed MX is seen within the hour. */
 export const DNS_CACHE_MAX_SECONDS = 3600
 
+/** The cron checks a domain's DNS again once its last check is this old: a broken MX shows within a day. */
+export const DOMAIN_RECHECK_INTERVAL_HOURS = 24
+
+/**
+ * Domains one cron re-check run looks up: 2 DoH fetches and at most 2 D1 queries each, plus 1 to
+ * find them, is 41, under Workers Free's 50 subrequests per invocation even if D1 counted there.
+ */
+export const DOMAIN_RECHECK_MAX_PER_RUN = 10
+
+/** Domains checked at once by the cron: 2 lookups each stay under 6 simultaneous connections. */
+export const DOMAIN_RECHECK_CONCURRENCY = 2
+
 /** Addresses per POST /api/validations/addresses, as Mailsac's OpenAPI document says. */
 export const MAX_VALIDATIONS_PER_REQUEST = 50
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { DnsLookupError, type Resolver } from '../../src/mail/dns'
-import { checkDomain, EMAIL_ROUTING_MX } from '../../src/mail/domain-verification'
+import {
+  checkDomain,
+  EMAIL_ROUTING_MX,
+  parseAcceptedMxHosts,
+} from '../../src/mail/domain-verification'
 
 // Issue #16 item 8: the DNS check of a domain, with a stub resolver (no network).
 
@@ -42,7 +46,7 @@ describe('checkDomain (issue #16 item 8)', () => {
     expect(check.verified).toBe(true)
     expect(check.verifiedMx).toBe(false)
     expect(check.errors).toEqual([
-      'MX of example.com points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net): mail for it will not reach this Worker.',
+      'MX of example.com points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net) nor at a bridge host listed in ACCEPTED_MX_HOSTS (none listed): mail for it will not reach this Worker.',
     ])
   })
 
@@ -57,7 +61,7 @@ describe('checkDomain (issue #16 item 8)', () => {
     )
     expect(mixed.verifiedMx).toBe(false)
     expect(mixed.errors[0]).toMatch(
-      /points at backup\.example\.net beside Cloudflare Email Routing/,
+      /points at backup\.example\.net beside route1\.mx\.cloudflare\.net, route2/,
     )
     expect(mixed.errors[1]).toBe(
       "The TXT record of mixed.example is mailsac-edge-verification=old, not mailsac-edge-verification=tok3n: replace it with this domain's token.",
@@ -76,5 +80,49 @@ describe('checkDomain (issue #16 item 8)', () => {
     expect(check.errors[0]).toBe(
       'Could not look up the MX of slow.example (DNS MX lookup of slow.example failed: no answer within 3000 ms): the check says nothing about it; try again.',
     )
+  })
+})
+
+describe('MX at the operator’s bridge, ACCEPTED_MX_HOSTS (issue #16 item 8)', () => {
+  const TXT = [`"mailsac-edge-verification=${TOKEN}"`]
+
+  it('reads host names and suffixes, and drops what cannot be a host', () => {
+    expect(
+      parseAcceptedMxHosts(' MX.Bridge.example. , *.relay.example,.edge.example,,http://x/'),
+    ).toEqual(['mx.bridge.example', '.relay.example', '.edge.example'])
+    expect(parseAcceptedMxHosts(undefined)).toEqual([])
+  })
+
+  it('accepts an MX at a listed bridge host or under a listed suffix, alone or beside Email Routing', async () => {
+    const bridges = parseAcceptedMxHosts('mx.bridge.example,.relay.example')
+    for (const mx of [
+      ['10 mx.bridge.example.'],
+      ['10 in1.relay.example.', '20 in2.relay.example.'],
+      [...ROUTING, '50 mx.bridge.example.'],
+    ]) {
+      const check = await checkDomain(resolver({ MX: mx, TXT }), 'bridged.example', TOKEN, bridges)
+      expect(check, mx.join()).toEqual({ verified: true, verifiedMx: true, errors: [] })
+    }
+  })
+
+  it('refuses a bridge MX that is not listed, naming both accepted kinds in plain words', async () => {
+    const mx = { MX: ['10 mx.bridge.example.'], TXT }
+    const unlisted = await checkDomain(resolver(mx), 'bridged.example', TOKEN)
+    expect(unlisted.verifiedMx).toBe(false)
+    expect(unlisted.errors).toEqual([
+      'MX of bridged.example points at mx.bridge.example, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net) nor at a bridge host listed in ACCEPTED_MX_HOSTS (none listed): mail for it will not reach this Worker.',
+    ])
+    const other = await checkDomain(resolver(mx), 'bridged.example', TOKEN, ['.relay.example'])
+    expect(other.errors[0]).toContain(
+      'nor at a bridge host of ACCEPTED_MX_HOSTS (.relay.example): mail for it will not reach this Worker.',
+    )
+    // A suffix matches hosts under it, not a name that merely ends the same way.
+    const lookalike = await checkDomain(
+      resolver({ MX: ['10 evilrelay.example.'], TXT }),
+      'bridged.example',
+      TOKEN,
+      ['.relay.example'],
+    )
+    expect(lookalike.verifiedMx).toBe(false)
   })
 })

@@ -111,6 +111,19 @@ export async function listAllDomains(db: Database) {
 }
 
 /**
+ * Domains whose DNS was never checked, or last checked before `checkedBefore`: never-checked
+ * first, then the oldest check, at most `limit` (the cron's re-check).
+ */
+export async function findDomainsDueForCheck(db: Database, checkedBefore: Date, limit: number) {
+  return db
+    .select()
+    .from(domains)
+    .where(or(isNull(domains.lastVerified), lt(domains.lastVerified, checkedBefore)))
+    .orderBy(sql`${domains.lastVerified} IS NOT NULL`, domains.lastVerified, domains.domain)
+    .limit(limit)
+}
+
+/**
  * Records a verification result on a domain (`null`: only give it a token, for rows older
  * than the column whose migration did not run its backfill).
  */

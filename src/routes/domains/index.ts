@@ -15,8 +15,7 @@ import { pageQuery, validate } from '../../http/validation'
 import { describe, json } from '../../http/openapi/describe'
 import { MessageList } from '../../http/openapi/common'
 import { messageJson } from '../../mail/message-json'
-import { resolverFor } from '../../mail/dns'
-import { verifyDomain } from '../../mail/domain-verification'
+import { domainCheckerFor, verifyDomain } from '../../mail/domain-verification'
 import { catchAllAddressJson, domainJson } from './json'
 import { Domain, DomainDetail, DomainList } from './schema'
 
@@ -113,13 +112,13 @@ domainsRoutes.post(
     access: 'account',
     summary: 'Check the DNS of a custom domain',
     description:
-      'Looks up its MX (must point at Cloudflare Email Routing, or mail will not arrive) and its `verificationTxt` TXT record over DNS-over-HTTPS, and records the result on the domain (`verified`, `verifiedMx`, `lastVerificationErrors`). Not in Mailsac’s API, whose domains are verified by its staff.',
+      'Looks up its MX (must point at Cloudflare Email Routing or a bridge host of ACCEPTED_MX_HOSTS, or mail will not arrive) and its `verificationTxt` TXT record over DNS-over-HTTPS, and records the result on the domain (`verified`, `verifiedMx`, `lastVerificationErrors`). Not in Mailsac’s API, whose domains are verified by its staff.',
     responses: { 200: json(Domain, 'The domain with the result of the check') },
     failures: { 401: 'The domain mine.example is not one of yours.' },
   }),
   async (c) => {
     const { db, domain } = await ownedDomain(c)
-    const { domain: checked } = await verifyDomain(db, resolverFor(c.env), domain)
+    const { domain: checked } = await verifyDomain(db, domainCheckerFor(c.env), domain)
     return c.json(domainJson(checked))
   },
 )

@@ -5,8 +5,7 @@ import { z } from 'zod'
 import { bearerToken } from '../../http/auth'
 import { database } from '../../db/client'
 import { findDomain, listAllDomains, setSendingVerified } from '../../db/queries/domains'
-import { resolverFor } from '../../mail/dns'
-import { verifyDomain } from '../../mail/domain-verification'
+import { domainCheckerFor, verifyDomain } from '../../mail/domain-verification'
 import { fail } from '../../http/errors'
 import type { AppEnv } from '../../env'
 import { validate } from '../../http/validation'
@@ -69,7 +68,7 @@ adminDomainsRoutes.post(
     access: 'admin',
     summary: 'Check the DNS of a custom domain',
     description:
-      'As the owner’s POST /api/domains/{domain}/verify: MX at Cloudflare Email Routing and the TXT token, recorded on the domain.',
+      'As the owner’s POST /api/domains/{domain}/verify: MX at Cloudflare Email Routing (or a host of ACCEPTED_MX_HOSTS) and the TXT token, recorded on the domain.',
     responses: { 200: json(Domain, 'The domain with the result of the check') },
     failures: { 404: 'No such domain.' },
   }),
@@ -77,7 +76,7 @@ adminDomainsRoutes.post(
     const db = database(c.env.DB)
     const domain = await findDomain(db, c.req.param('domain').toLowerCase())
     if (!domain) fail(404, 'No such domain.')
-    const { domain: checked } = await verifyDomain(db, resolverFor(c.env), domain)
+    const { domain: checked } = await verifyDomain(db, domainCheckerFor(c.env), domain)
     return c.json(domainJson(checked))
   },
 )

@@ -1,9 +1,66 @@
-import { describe, expect, it } from 'vitest'
-import { ADMIN, call, createAccount, ingest, reserve, simpleMessage } from '../../requests'
+import { createMessageBatch } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import worker from '../../../src/index'
+import { ingestMessage } from '../../../src/mail/inbound/ingest'
+import type { DeliveryJob } from '../../../src/mail/fanout/notify'
+import { ADMIN, call, createAccount, ingest, json, reserve, simpleMessage } from '../../requests'
 import { expectMailsacShape, mailsacClient } from './mailsac-client'
 
 // Issue #16: each operation this round changed, called through the official client and checked
 // against the schema of Mailsac's own openapi.json.
+
+afterEach(() => vi.restoreAllMocks())
+
+describe('links on message objects through @mailsac/api (issue #16 item 1)', () => {
+  const LINKS = ['https://app.example/verify?t=1', 'https://app.example/help']
+  const body = `Verify: ${LINKS[0]}\nHelp: ${LINKS[1]} or ${LINKS[0]}`
+
+  it('lists them, de-duplicated and in order, on the list and the single message', async () => {
+    const inbox = 'links@client-links.test'
+    const [{ _id }] = await ingest(simpleMessage({ to: inbox, body }), [inbox])
+    const client = mailsacClient()
+    const list = await client.messages.listMessages(inbox)
+    expectMailsacShape('GET /addresses/{email}/messages', list.data)
+    expect(list.data.map((m) => m.links)).toEqual([LINKS])
+    const one = await client.messages.getMessageMetadata(inbox, _id)
+    expectMailsacShape('GET /addresses/{email}/messages/{messageId}', one.data)
+    expect(one.data.links).toEqual(LINKS)
+  })
+
+  it('sends them in the webhook payload', async () => {
+    const owner = await createAccount()
+    const inbox = 'hook@client-links.test'
+    await reserve(inbox, owner.apiKey)
+    await json(`/api/addresses/${inbox}`, {
+      method: 'PUT',
+      headers: { ...owner.headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ webhook: 'https://receiver.example.com/links' }),
+    })
+    const jobs: DeliveryJob[] = []
+    const queue = {
+      send: async (job: DeliveryJob) => void jobs.push(job),
+      sendBatch: async (sent: Iterable<MessageSendRequest<DeliveryJob>>) => {
+        for (const message of sent) jobs.push(message.body)
+      },
+    } as unknown as Queue
+    await ingestMessage(
+      { ...env, DELIVERIES: queue },
+      new TextEncoder().encode(simpleMessage({ to: inbox, body })),
+      { from: 'sender@example.org', to: [inbox] },
+    )
+    const payloads: { links?: string[] }[] = []
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      payloads.push(await new Request(input, init).json())
+      return new Response('ok')
+    })
+    const batch = createMessageBatch<DeliveryJob>('mailsac-edge-deliveries', [
+      { id: 'links-1', timestamp: new Date(), attempts: 1, body: jobs[0] },
+    ])
+    await worker.queue(batch, env)
+    expect(payloads.map((p) => p.links)).toEqual([LINKS])
+  })
+})
 
 describe('POST /api/addresses/:email through @mailsac/api (issue #16 item 3)', () => {
   it('reserves the address with the settings of its body', async () => {

@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import worker from '../../../src/index'
 import { ADMIN, call, createAccount, json } from '../../requests'
 import { stubDns } from '../../stub-dns'
 import { expectMailsacShape, mailsacClient } from '../../http/openapi/mailsac-client'
@@ -79,7 +81,7 @@ describe('POST /api/domains/:domain/verify (issue #16 item 8)', () => {
     })
     expect(failed).toMatchObject({ verified: true, verifiedMx: false })
     expect(failed.lastVerificationErrors).toBe(
-      'MX of wrong-mx.test points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net): mail for it will not reach this Worker.',
+      'MX of wrong-mx.test points at mx.google.com, not at Cloudflare Email Routing (route1.mx.cloudflare.net, route2.mx.cloudflare.net, route3.mx.cloudflare.net) nor at a bridge host listed in ACCEPTED_MX_HOSTS (none listed): mail for it will not reach this Worker.',
     )
     stubDns({ 'wrong-mx.test': { MX: ROUTING, TXT: [`"${verificationTxt}"`] } })
     const fixed = await json<DomainBody>('/internal/admin/domains/wrong-mx.test/verify', {
@@ -108,5 +110,32 @@ describe('POST /api/domains/:domain/verify (issue #16 item 8)', () => {
       (await call('/internal/admin/domains/nope.test/verify', { method: 'POST', headers: ADMIN }))
         .status,
     ).toBe(404)
+  })
+
+  it('accepts an MX at a bridge host of ACCEPTED_MX_HOSTS, on both verify routes', async () => {
+    const { verificationTxt } = await assign('bridge-mx.test', owner.id)
+    stubDns({ 'bridge-mx.test': { MX: ['10 smtp.mail.example.'], TXT: [`"${verificationTxt}"`] } })
+    // Without the setting the bridge's MX is not this service's.
+    const refused = await json<DomainBody>('/api/domains/bridge-mx.test/verify', {
+      method: 'POST',
+      headers: owner.headers,
+    })
+    expect(refused.verifiedMx).toBe(false)
+    expect(refused.lastVerificationErrors).toContain(
+      'nor at a bridge host listed in ACCEPTED_MX_HOSTS',
+    )
+    const bindings = { ...env, ACCEPTED_MX_HOSTS: 'other.example, .mail.example' }
+    for (const [path, headers] of [
+      ['/api/domains/bridge-mx.test/verify', owner.headers],
+      ['/internal/admin/domains/bridge-mx.test/verify', ADMIN],
+    ] as const) {
+      const request = new Request(`http://mail.test${path}`, { method: 'POST', headers })
+      const response = await worker.fetch(request, bindings)
+      expect(await response.json(), path).toMatchObject({
+        verified: true,
+        verifiedMx: true,
+        lastVerificationErrors: '',
+      })
+    }
   })
 })
