@@ -1,4 +1,4 @@
-import { inArray, lt } from 'drizzle-orm'
+import { inArray, lt, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { byBoundParams } from '../params'
 import { arrivalKeys } from '../schema'
@@ -30,6 +30,26 @@ export function insertArrivalKey(db: Database, arrival: StoredArrival, now: Date
   return insert.onConflictDoUpdate({
     target: arrivalKeys.key,
     set: { messages: arrival.messages, created: now },
+  })
+}
+
+/**
+ * `insertArrivalKey` for many arrivals in one statement (at most D1's bound parameters:
+ * the caller slices). A settled arrival's row takes over the stored ids of a key it meets.
+ */
+export function insertArrivalKeys(
+  db: Database,
+  arrivals: StoredArrival[],
+  now: Date,
+  strict: boolean,
+) {
+  const insert = db
+    .insert(arrivalKeys)
+    .values(arrivals.map((arrival) => ({ ...arrival, created: now })))
+  if (strict) return insert
+  return insert.onConflictDoUpdate({
+    target: arrivalKeys.key,
+    set: { messages: sql`excluded.messages_json`, created: now },
   })
 }
 

@@ -24,7 +24,6 @@ import {
   messages,
   type HeaderList,
 } from '../schema'
-import { insertArrivalKey } from './arrival-keys'
 import { visibleInInbox } from './privacy'
 
 // What reads of messages select: every column but the search text, which only the search's
@@ -185,121 +184,6 @@ export async function findMessageAttachments(db: Database, messageId: string) {
     .from(messageAttachments)
     .where(eq(messageAttachments.messageId, messageId))
     .orderBy(messageAttachments.position)
-}
-
-/**
- * Stores arrivals: every recipient row and its attachment rows. Each arrival is stored in one
- * D1 transaction with its idempotency key; arrivals go in batches of at most
- * D1_MAX_STATEMENTS_PER_BATCH statements, and `progress.committed` counts the arrivals whose
- * batch committed (a later batch may still fail: their retry finds them by key). `reads` go
- * at the end of the last batch when they fit (else in one of their own), so what the caller
- * reads after the write costs no round trip of its own; their results are returned.
- */
-export async function insertMessages(
-  db: Database,
-  arrivals: {
-    key: string | null
-    maybeStored: boolean
-    rows: NewMessageRow[]
-    headers: HeaderList
-    attachments: Omit<MessageAttachmentRow, 'messageId'>[]
-  }[],
-  now: Date,
-  progress: { committed: number } = { committed: 0 },
-  reads: BatchItem<'sqlite'>[] = [],
-): Promise<unknown[][]> {
-  // One statement per row: a multi-row insert would pass D1's 100 bound parameters.
-  // Each arrival's idempotency key goes in the same transaction as its rows: a key exists
-  // exactly when its mail was stored, and a retry racing its first attempt fails on the key
-  // instead of storing a second copy. The attachment rows of the first recipient row are
-  // copied to the others by one insert-select each, so an arrival costs about two
-  // statements per recipient however many attachments it has.
-  const perArrival = arrivals.map(({ key, maybeStored, rows, headers, attachments }) => {
-    const [first] = rows
-    return [
-      db
-        .insert(messageHeaders)
-        .values({ packKey: first.packKey, rawOffset: first.rawOffset, headers }),
-      ...(key === null
-        ? []
-        : [
-            insertArrivalKey(
-              db,
-              { key, messages: rows.map((row) => ({ _id: row.id, inbox: row.inbox })) },
-              now,
-              maybeStored,
-            ),
-          ]),
-      ...rows.flatMap((row, index) => [
-        db.insert(messages).values(row),
-        ...(index === 0
-          ? attachments.map((attachment) =>
-              db.insert(messageAttachments).values({ ...attachment, messageId: row.id }),
-            )
-          : attachments.length === 0
-            ? []
-            : [copyAttachmentRows(db, first.id as string, row.id as string)]),
-      ]),
-    ]
-  })
-  let batch: BatchItem<'sqlite'>[] = []
-  let arrivalsInBatch = 0
-  const flush = async () => {
-    if (batch.length === 0) return []
-    const [head, ...rest] = batch
-    const results = (await db.batch([head, ...rest])) as unknown[][]
-    progress.committed += arrivalsInBatch
-    batch = []
-    arrivalsInBatch = 0
-    return results
-  }
-  for (const statements of [...perArrival, reads]) {
-    if (batch.length > 0 && batch.length + statements.length > D1_MAX_STATEMENTS_PER_BATCH) {
-      await flush()
-    }
-    batch.push(...statements)
-    if (statements !== reads) arrivalsInBatch++
-  }
-  const last = await flush()
-  return last.slice(last.length - reads.length)
-}
-
-/** Copies the attachment rows of message row `from` to message row `to` (one statement). */
-function copyAttachmentRows(db: Database, from: string, to: string) {
-  const a = messageAttachments
-  return db.insert(messageAttachments).select(
-    db
-      .select({
-        messageId: sql<string>`${to}`.as('message_id'),
-        position: a.position,
-        md5: a.md5,
-        filename: a.filename,
-        contentType: a.contentType,
-        contentDisposition: a.contentDisposition,
-        contentId: a.contentId,
-        transferEncoding: a.transferEncoding,
-        size: a.size,
-      })
-      .from(a)
-      .where(eq(a.messageId, from)),
-  )
-}
-
-/** Marks attachment blobs as in use now (see `attachmentBlobs.touched`); idempotent. */
-export async function touchAttachmentBlobs(
-  db: Database,
-  blobs: { md5: string; size: number }[],
-  now: Date,
-) {
-  for (const slice of chunks(blobs, D1_MAX_STATEMENTS_PER_BATCH)) {
-    const [first, ...rest] = slice.map((blob) =>
-      db
-        .insert(attachmentBlobs)
-        .values({ md5: blob.md5, size: blob.size, touched: now })
-        .onConflictDoUpdate({ target: attachmentBlobs.md5, set: { touched: now } }),
-    )
-    await db.batch([first, ...rest])
-  }
 }
 
 export async function deleteMessage(db: Database, inbox: string, id: string) {

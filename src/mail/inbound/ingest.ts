@@ -1,7 +1,8 @@
 import { database } from '../../db/client'
 import { MAX_ATTACHMENTS_PER_BATCH, MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
 import { fanoutReads, type FanoutState } from '../../db/queries/fanout'
-import { insertMessages, touchAttachmentBlobs, type NewMessageRow } from '../../db/queries/messages'
+import { insertMessages, touchAttachmentBlobs } from '../../db/queries/message-inserts'
+import type { NewMessageRow } from '../../db/queries/messages'
 import { domainOf } from '../../lib/address'
 import { randomString } from '../../lib/random'
 import { notifyStored } from '../fanout/notify'
@@ -16,6 +17,7 @@ import {
   lookUpOwnership,
   prepareArrival,
   type Ownership,
+  startParse,
   type PreparedArrival,
 } from './prepare'
 import { enforceMessageLimits } from './recycle'
@@ -220,7 +222,7 @@ export async function ingestBatch(
   const envelopes = items.map((item) => item.envelope)
   const ownership = lookUpOwnership(env, envelopes)
   const keys = envelopes.map((envelope) => envelope.key ?? null)
-  const [denied, known] = await Promise.all([
+  const lookups = Promise.all([
     checkDenylist(env, envelopes),
     lookUpStored(
       env,
@@ -228,6 +230,9 @@ export async function ingestBatch(
       now,
     ),
   ])
+  // Parsing runs while the lookups are out (their I/O would otherwise be idle time).
+  const parsings = items.map((item) => startParse(item.raw))
+  const [denied, known] = await lookups
   const prepared: { index: number; arrival: PreparedArrival }[] = []
   const firstWithKey = new Map<string, number>()
   const shaOf = new Map<string, string>()
@@ -247,7 +252,15 @@ export async function ingestBatch(
     try {
       // The first arrival always has room (at most MAX_ATTACHMENTS_PER_MESSAGE).
       const room = prepared.length === 0 ? undefined : MAX_ATTACHMENTS_PER_BATCH - attachments
-      const arrival = await prepareArrival(env, key, item.raw, item.envelope, denied[index], room)
+      const arrival = await prepareArrival(
+        env,
+        key,
+        item.raw,
+        item.envelope,
+        denied[index],
+        room,
+        parsings[index],
+      )
       attachments += arrival.parsed.attachments.length
       // Two new attachments of one batch with one MD5 and other bytes: the later is refused.
       for (const a of arrival.parsed.attachments) {
