@@ -251,3 +251,9 @@ export const MAX_STORED_BODY_CHARS = 1024 * 1024
 
 /** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
 export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS
+
+/**
+ * How long an isolate reuses the runtime fault rules (#17.6) for email(): a D1 read per routed
+ * message would slow ingest for a test setting that changes rarely; the bridge waits as long.
+ */
+export const FAULT_RULES_TTL_MS = 5_000
