@@ -2,12 +2,14 @@
 //
 //   node bench/wait.mjs
 //
-// Holds WAITERS (100) GET /api/addresses/:email/wait requests at once, each on its own inbox,
-// then ingests one message per inbox through /internal/ingest and prints, over ROUNDS (5)
-// rounds, p50/p99/max of ingest acknowledgement -> wait response. Settings: BRIDGE_API_URL
-// (http://127.0.0.1:8787), INGEST_TOKEN (else read from .dev.vars), WAITERS, ROUNDS,
-// SAME_INBOX (1: every waiter on one inbox). Other processes on the machine skew every figure,
-// so the load average is printed too.
+// Two figures, side by side in one run (#17 "the wait returns within 200 ms of the ingest
+// acknowledgement"): 1 waiter (ONE_ROUNDS rounds, 20) and WAITERS (100) at once, each on its own
+// inbox (ROUNDS rounds, 5). Each round holds the GET /api/addresses/:email/wait requests, then
+// ingests one message per inbox through /internal/ingest; printed: p50/p99/max of ingest
+// acknowledgement -> wait response. Settings: BRIDGE_API_URL (http://127.0.0.1:8787),
+// INGEST_TOKEN (else read from .dev.vars), WAITERS, ROUNDS, ONE_ROUNDS, SAME_INBOX (1: the
+// many waiters on one inbox). Other processes on the machine skew every figure, so the load
+// average is printed too.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -29,8 +31,9 @@ const devVars = Object.fromEntries(
 )
 const apiUrl = process.env.BRIDGE_API_URL ?? 'http://127.0.0.1:8787'
 const ingestToken = process.env.INGEST_TOKEN ?? devVars.INGEST_TOKEN
-const waiters = Number(process.env.WAITERS ?? 100)
-const rounds = Number(process.env.ROUNDS ?? 5)
+const manyWaiters = Number(process.env.WAITERS ?? 100)
+const manyRounds = Number(process.env.ROUNDS ?? 5)
+const oneRounds = Number(process.env.ONE_ROUNDS ?? 20)
 const sameInbox = process.env.SAME_INBOX === '1'
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
@@ -54,7 +57,7 @@ async function ingest(to) {
   return performance.now()
 }
 
-async function round() {
+async function round(waiters) {
   const run = randomBytes(4).toString('hex')
   const inboxes = Array.from({ length: waiters }, (_, i) =>
     sameInbox ? `wait-bench-${run}@example.com` : `wait-bench-${run}-${i}@example.com`,
@@ -74,18 +77,24 @@ async function round() {
   return done.map((time, i) => time - acks[sameInbox ? 0 : i])
 }
 
-const latencies = []
-for (let i = 0; i < rounds; i++) latencies.push(...(await round()))
-latencies.sort((a, b) => a - b)
 const ms = (value) => `${value.toFixed(1)} ms`
-console.log(
-  `wait: ${waiters} concurrent waiters${sameInbox ? ' on one inbox' : ', one inbox each'}, ${rounds} rounds`,
-)
-console.log(
-  `ingest ack -> wait response: p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}, max ${ms(latencies.at(-1))}`,
-)
-console.log(
-  `load average: ${loadavg()
+const load = () =>
+  loadavg()
     .map((n) => n.toFixed(2))
-    .join(' ')}`,
-)
+    .join(' ')
+
+async function measure(waiters, rounds) {
+  const latencies = []
+  for (let i = 0; i < rounds; i++) latencies.push(...(await round(waiters)))
+  latencies.sort((a, b) => a - b)
+  const many = waiters > 1 && sameInbox ? ' on one inbox' : ', one inbox each'
+  console.log(
+    `wait: ${waiters} concurrent waiter${waiters > 1 ? 's' : ''}${many}, ${rounds} rounds: ` +
+      `ingest ack -> wait response p50 ${ms(percentile(latencies, 0.5))}, ` +
+      `p99 ${ms(percentile(latencies, 0.99))}, max ${ms(latencies.at(-1))} (load average ${load()})`,
+  )
+}
+
+console.log(`load average before: ${load()}`)
+await measure(1, oneRounds)
+await measure(manyWaiters, manyRounds)

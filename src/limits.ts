@@ -269,3 +269,9 @@ export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS
  * ones are decoded outside it in chunks, straight into R2: the parser holds one about 3 times.
  */
 export const MAX_PARSED_ATTACHMENT_PART_BYTES = 1024 * 1024
+
+/**
+ * How long an isolate reuses the runtime fault rules (#17.6) for email(): a D1 read per routed
+ * message would slow ingest for a test setting that changes rarely; the bridge waits as long.
+ */
+export const FAULT_RULES_TTL_MS = 5_000

@@ -22,6 +22,7 @@ let worker
 let bridge
 let smtpPort = 0
 let dir = ''
+const adminToken = randomBytes(24).toString('hex')
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-faults-'))
@@ -31,7 +32,7 @@ beforeAll(async () => {
   worker = await startWorker({
     persistTo,
     port: await freePort(),
-    adminToken: randomBytes(24).toString('hex'),
+    adminToken,
     ingestToken,
     logFile: join(dir, 'wrangler.log'),
     vars: { SMTP_FAULTS: JSON.stringify(RULES), RATE_LIMITS: 'off' },
@@ -71,6 +72,7 @@ describe('SMTP fault injection (#17.6)', () => {
   it('GET /api/limits shows the active rules', async () => {
     const body = /** @type {any} */ (await (await fetch(`${worker.url}/api/limits`)).json())
     expect(body.faults.rules).toEqual(RULES)
+    expect(body.faults.source).toBe('SMTP_FAULTS')
   })
 
   it('answers MAIL FROM with the rule code for the sender domain', async () => {
@@ -135,4 +137,56 @@ describe('SMTP fault injection (#17.6)', () => {
     expect((await send('s@example.org', [to])).code).toBe(250)
     expect(await stored(to)).toHaveLength(1)
   })
+})
+
+/**
+ * The RCPT reply code for `to`, asked until it is `want` or 20 s pass: the bridge re-reads the
+ * rules every FAULT_RULES_TTL_MS (5 s), so a runtime change shows within one of those.
+ * @param {string} to @param {number} want
+ */
+async function rcptCodeBecomes(to, want) {
+  const deadline = Date.now() + 20_000
+  let code = 0
+  while (Date.now() < deadline) {
+    const client = await LineClient.connect(smtpPort)
+    await client.smtpReply()
+    client.write(`EHLO test.example\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<${to}>\r\n`)
+    await client.smtpReply()
+    await client.smtpReply()
+    code = (await client.smtpReply()).code
+    client.write('QUIT\r\n')
+    client.close()
+    if (code === want) return code
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return code
+}
+
+/** @param {'PUT' | 'DELETE'} method @param {unknown} [body] */
+async function setFaults(method, body) {
+  const response = await fetch(`${worker.url}/internal/faults`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  expect(response.status).toBe(200)
+  return /** @type {any} */ (await response.json())
+}
+
+describe('runtime fault rules, PUT /internal/faults (#17.6)', () => {
+  it('a PUT rule makes RCPT answer its chosen code; DELETE goes back to SMTP_FAULTS', async () => {
+    const to = address('runtime-fault.example')
+    expect(await rcptCodeBecomes(to, 250)).toBe(250)
+    const rules = [{ stage: 'rcpt', code: 553, probability: 1, domain: 'runtime-fault.example' }]
+    expect(await setFaults('PUT', { rules })).toEqual({ rules, source: 'runtime' })
+    expect(await rcptCodeBecomes(to, 553)).toBe(553)
+    // The runtime rules replace the var's: its RCPT rule no longer fires.
+    expect(await rcptCodeBecomes(address('rcpt-fault.example'), 250)).toBe(250)
+    const body = /** @type {any} */ (await (await fetch(`${worker.url}/api/limits`)).json())
+    expect(body.faults).toMatchObject({ rules, source: 'runtime' })
+
+    expect(await setFaults('DELETE')).toEqual({ rules: RULES, source: 'SMTP_FAULTS' })
+    expect(await rcptCodeBecomes(to, 250)).toBe(250)
+    expect(await rcptCodeBecomes(address('rcpt-fault.example'), 450)).toBe(450)
+  }, 90_000)
 })

@@ -372,3 +372,14 @@ export const arrivalKeys = sqliteTable(
   },
   (t) => [index('arrival_keys_created_idx').on(t.created)],
 )
+
+/**
+ * SMTP fault rules set at runtime (#17.6, `PUT /internal/faults`): one row, id 1. Kept in D1
+ * rather than isolate memory, which production isolates do not share; while the row exists
+ * it replaces the SMTP_FAULTS var, and `DELETE /internal/faults` removes it.
+ */
+export const faultRules = sqliteTable('fault_rules', {
+  id: integer('id').primaryKey(),
+  rules: text('rules_json').notNull(),
+  updated: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+})

@@ -1,11 +1,16 @@
 import { z } from 'zod'
+import type { Database } from '../db/client'
+import { readRuntimeFaults } from '../db/queries/faults'
+import { FAULT_RULES_TTL_MS } from '../limits'
 
 /**
  * Fault injection for senders (#17.6, like Mailpit's chaos and MailHog's Jim): an operator
  * setting, off by default, that makes the SMTP ingest answer chosen 4xx/5xx codes at MAIL, RCPT
  * or DATA with a probability, so people can test their application's retry handling.
  *
- * The rules live in the `SMTP_FAULTS` var (JSON). The bridge reads them from
+ * The default rules live in the `SMTP_FAULTS` var (JSON); `PUT /internal/faults` replaces them
+ * at runtime with rules kept in D1 (`fault_rules`), until `DELETE` restores the var's. The
+ * bridge reads the active ones from
  * `GET /internal/faults` and applies them in its smtp-server hooks; the Worker's own `email()`
  * path applies them too. A faulted message is never stored.
  */
@@ -114,17 +119,56 @@ export function domainOf(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).toLowerCase()
 }
 
+/** Where the active rules come from: `PUT /internal/faults`, else the var. */
+export type FaultSource = 'runtime' | 'SMTP_FAULTS'
+
+/**
+ * The rules in force: the runtime ones while set (they were validated on the way in, and are
+ * parsed again so a row written by an older version cannot turn into a surprise), else the
+ * SMTP_FAULTS var's. One D1 read.
+ */
+export async function activeFaults(
+  db: Database,
+  env: { SMTP_FAULTS?: string },
+): Promise<FaultSetting & { source: FaultSource }> {
+  const runtime = await readRuntimeFaults(db)
+  if (runtime === null) return { ...faultSetting(env), source: 'SMTP_FAULTS' }
+  const setting = parseFaults(runtime)
+  if (!setting.on && setting.error) console.error(`runtime fault rules ignored: ${setting.error}`)
+  return { ...setting, source: 'runtime' }
+}
+
+let routingCache: { at: number; source?: string; setting: FaultSetting } | undefined
+
+/** Forgets this isolate's copy for email(), after a PUT or DELETE (others catch up in the TTL). */
+export function forgetCachedFaults() {
+  routingCache = undefined
+}
+
+async function routingFaults(db: Database, env: { SMTP_FAULTS?: string }, now: number) {
+  const source = env.SMTP_FAULTS
+  if (
+    !routingCache ||
+    routingCache.source !== source ||
+    now - routingCache.at >= FAULT_RULES_TTL_MS
+  ) {
+    routingCache = { at: now, source, setting: await activeFaults(db, env) }
+  }
+  return routingCache.setting
+}
+
 /**
  * Email Routing's path (#17.6): the whole transaction arrives at once, so MAIL, RCPT and DATA
  * rules are tried in that order. A 5xx is `setReject`; a 4xx is thrown, which Email Routing
  * answers with a temporary failure (it does not let a Worker choose the exact code). Returns
  * whether the message was rejected.
  */
-export function emailRoutingFault(
+export async function emailRoutingFault(
   message: Pick<ForwardableEmailMessage, 'from' | 'to' | 'setReject'>,
+  db: Database,
   env: { SMTP_FAULTS?: string },
-): boolean {
-  const setting = faultSetting(env)
+): Promise<boolean> {
+  const setting = await routingFaults(db, env, Date.now())
   if (!setting.on) return false
   const rule =
     pickFault(setting.rules, 'mail', [domainOf(message.from)]) ??

@@ -109,9 +109,9 @@ describe('GET /internal/faults', () => {
   it('gives the bridge the validated rules, or null', async () => {
     const auth = { Authorization: 'Bearer test-ingest-token' }
     const on = await fetchWith('/internal/faults', JSON.stringify(RULES), auth)
-    expect(await on.json()).toEqual({ rules: RULES })
+    expect(await on.json()).toEqual({ rules: RULES, source: 'SMTP_FAULTS' })
     const off = await fetchWith('/internal/faults', '', auth)
-    expect(await off.json()).toEqual({ rules: null })
+    expect(await off.json()).toEqual({ rules: null, source: 'SMTP_FAULTS' })
   })
 })
 
@@ -138,5 +138,97 @@ describe('Email Routing with SMTP_FAULTS', () => {
     const to = 'routed@fine.example'
     await receiveEmail(routedEmail(to, []), faulty)
     expect(await json<unknown[]>(`/api/addresses/${to}/messages`)).toHaveLength(1)
+  })
+})
+
+async function send(
+  method: string,
+  path: string,
+  faults: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
+  const ctx = createExecutionContext()
+  const response = await app.fetch(
+    new Request(`http://mail.test${path}`, {
+      method,
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    { ...env, SMTP_FAULTS: faults },
+    ctx,
+  )
+  await waitOnExecutionContext(ctx)
+  return response
+}
+
+describe('PUT and DELETE /internal/faults: runtime rules (#17.6)', () => {
+  const admin = { Authorization: 'Bearer test-admin-token' }
+  const ingest = { Authorization: 'Bearer test-ingest-token' }
+  const runtime: FaultRule[] = [
+    { stage: 'rcpt', code: 452, probability: 1, domain: 'runtime.example' },
+  ]
+
+  it('needs the admin token: the ingest token the bridge holds cannot change the rules', async () => {
+    const put = await send('PUT', '/internal/faults', '', ingest, { rules: runtime })
+    expect(put.status).toBe(401)
+    const del = await send('DELETE', '/internal/faults', '', ingest)
+    expect(del.status).toBe(401)
+    const get = await fetchWith('/internal/faults', '', ingest)
+    expect(await get.json()).toEqual({ rules: null, source: 'SMTP_FAULTS' })
+  })
+
+  it('validates the rules with the SMTP_FAULTS format, storing nothing on a 400', async () => {
+    for (const rules of [
+      [{ stage: 'helo', code: 451, probability: 1 }],
+      [{ stage: 'rcpt', code: 250, probability: 1 }],
+      [{ stage: 'rcpt', code: 451, probability: 1, domian: 'x.example' }],
+    ]) {
+      const response = await send('PUT', '/internal/faults', '', admin, { rules })
+      expect(response.status, JSON.stringify(rules)).toBe(400)
+      expect(((await response.json()) as { error: string }).error).toBeTruthy()
+    }
+    const get = await fetchWith('/internal/faults', '', ingest)
+    expect(await get.json()).toEqual({ rules: null, source: 'SMTP_FAULTS' })
+  })
+
+  it('sets rules in D1 that replace SMTP_FAULTS for the bridge, /api/limits and Email Routing until DELETE', async () => {
+    const put = await send('PUT', '/internal/faults', JSON.stringify(RULES), admin, {
+      rules: runtime,
+    })
+    expect(put.status).toBe(200)
+    expect(await put.json()).toEqual({ rules: runtime, source: 'runtime' })
+    // A fresh request with the var still set: the stored rules win, read from D1.
+    const get = await fetchWith('/internal/faults', JSON.stringify(RULES), ingest)
+    expect(await get.json()).toEqual({ rules: runtime, source: 'runtime' })
+    const limits = (await (await fetchWith('/api/limits', '')).json()) as {
+      faults: { rules: FaultRule[]; source: string }
+    }
+    expect(limits.faults).toMatchObject({ rules: runtime, source: 'runtime' })
+
+    const to = 'routed@runtime.example'
+    await expect(receiveEmail(routedEmail(to, []), env)).rejects.toThrow(/^452 /)
+    expect(await json(`/api/addresses/${to}/messages`)).toEqual([])
+
+    const del = await send('DELETE', '/internal/faults', JSON.stringify(RULES), admin)
+    expect(await del.json()).toEqual({ rules: RULES, source: 'SMTP_FAULTS' })
+    await receiveEmail(routedEmail(to, []), env)
+    expect(await json<unknown[]>(`/api/addresses/${to}/messages`)).toHaveLength(1)
+    expect(
+      ((await (await fetchWith('/api/limits', '')).json()) as { faults: unknown }).faults,
+    ).toBeNull()
+  })
+
+  it('turns injection off with an empty list even while SMTP_FAULTS has rules', async () => {
+    await send('PUT', '/internal/faults', '', admin, { rules: [] })
+    const get = await fetchWith('/internal/faults', JSON.stringify(RULES), ingest)
+    expect(await get.json()).toEqual({ rules: null, source: 'runtime' })
+    const rejections: string[] = []
+    await receiveEmail(routedEmail('routed2@broken.example', rejections), {
+      ...env,
+      SMTP_FAULTS: JSON.stringify(RULES),
+    })
+    expect(rejections).toEqual([])
+    await send('DELETE', '/internal/faults', '', admin)
   })
 })

@@ -132,6 +132,8 @@ const TABLE: Record<string, Entry> = {
   'POST /internal/ingest': { kind: 'internal' },
   'POST /internal/ingest/batch': { kind: 'internal' },
   'GET /internal/faults': { kind: 'internal' },
+  'PUT /internal/faults': { kind: 'internal' },
+  'DELETE /internal/faults': { kind: 'internal' },
   'POST /internal/admin/accounts': { kind: 'internal' },
   'GET /internal/admin/accounts/:username': { kind: 'internal' },
   'POST /internal/admin/accounts/:username/key': { kind: 'internal' },

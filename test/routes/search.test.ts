@@ -231,6 +231,28 @@ describe('GET /api/inbox-search', () => {
     expect(await search('http://x')).toEqual([])
   })
 
+  it('#17.3 the JSON-text prefilter never loses a match: name <address> spans, accents, newest first', async () => {
+    const owner = await createAccount()
+    const mine = `pre-${crypto.randomUUID().slice(0, 8)}@example.com`
+    await reserve(mine, owner.apiKey)
+    await ingest(mail({ from: 'Zoë Smith <zoe@accent.test>', to: mine, subject: 'first' }), [mine])
+    await ingest(mail({ from: 'Plain <plain@other.test>', to: mine, subject: 'second' }), [mine])
+    const search = async (query: string) =>
+      (
+        await json(`/api/inbox-search?query=${encodeURIComponent(query)}`, {
+          headers: owner.headers,
+        })
+      ).messages.map((m: { subject: string }) => m.subject)
+    // Across the name and the address, which the stored JSON never holds side by side.
+    expect(await search('from:"smith <zoe@"')).toEqual(['first'])
+    expect(await search('from:zoë')).toEqual(['first'])
+    expect(await search('from:ZOË')).toEqual(['first'])
+    expect(await search('accent.test')).toEqual(['first'])
+    // The ids are sorted first, then read: still newest first.
+    expect(await search('subject:s')).toEqual(['second', 'first'])
+    expect(await search(`to:${mine}`)).toEqual(['second', 'first'])
+  })
+
   it('answers 400 {error, message} for malformed syntax', async () => {
     const owner = await createAccount()
     const response = await call(`/api/inbox-search?query=${encodeURIComponent('from:"x')}`, {

@@ -1,11 +1,11 @@
 // The SQL of the search syntax (src/lib/search-query.ts). Every value is a bound parameter;
 // "contains" is instr(lower(...)) rather than LIKE, so `%` and `_` in a query mean themselves.
-import { and, desc, eq, gte, isNotNull, lt, not, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gte, isNotNull, lt, not, or, sql, type SQL } from 'drizzle-orm'
 import type { SearchQuery, SearchTerm } from '../../lib/search-query'
 import type { Database } from '../client'
 import { messages } from '../schema'
-import { MAX_SEARCH_RESULTS } from './inbox'
-import { messageColumns, newestInInbox } from './messages'
+import { jsonMayContain, MAX_SEARCH_RESULTS, newestMatching } from './inbox'
+import { newestInInbox } from './messages'
 import { inOwnInboxVisible } from './privacy'
 
 /** Case-insensitive "contains" on a text column. */
@@ -18,7 +18,9 @@ function personContains(
   column: typeof messages.from | typeof messages.to | typeof messages.cc,
   needle: string,
 ): SQL {
-  return sql`exists (select 1 from json_each(${column}) where instr(lower(coalesce(json_extract(value, '$.name'), '') || ' <' || coalesce(json_extract(value, '$.address'), '') || '>'), ${needle.toLowerCase()}) > 0)`
+  const exact = sql`exists (select 1 from json_each(${column}) where instr(lower(coalesce(json_extract(value, '$.name'), '') || ' <' || coalesce(json_extract(value, '$.address'), '') || '>'), ${needle.toLowerCase()}) > 0)`
+  const may = jsonMayContain(sql`${column}`, needle, sql`${needle.toLowerCase()}`)
+  return may ? (and(may, exact) as SQL) : exact
 }
 
 /** The trigram tokenizer indexes 3-character substrings: shorter needles cannot use it. */
@@ -101,10 +103,9 @@ export function searchInboxMessages(
 
 /** The account's own mail matching a search: at most MAX_SEARCH_RESULTS, newest first. */
 export function searchAccountMail(db: Database, accountId: string, query: SearchQuery) {
-  return db
-    .select(messageColumns)
-    .from(messages)
-    .where(and(inOwnInboxVisible(accountId), searchCondition(query)))
-    .orderBy(desc(messages.received), desc(messages.id))
-    .limit(MAX_SEARCH_RESULTS)
+  return newestMatching(
+    db,
+    and(inOwnInboxVisible(accountId), searchCondition(query)),
+    MAX_SEARCH_RESULTS,
+  )
 }

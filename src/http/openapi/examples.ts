@@ -74,6 +74,9 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
     envelope: ['{"from":"sender@example.org","to":["jeff@example.com"],"ip":"203.0.113.7"}'],
     message: [RAW],
   },
+  'PUT /internal/faults': {
+    rules: [{ stage: 'rcpt', code: 451, probability: 0.5, domain: 'flaky.example' }],
+  },
   'POST /internal/admin/domains': { domain: 'mail.example.com', account: 'alice' },
   'PUT /internal/admin/domains/{domain}/sending': { verified: true },
   'POST /internal/admin/denylist/{entry}': { reason: 'Sent 10,000 messages of spam' },

@@ -1,3 +1,4 @@
+import { database } from '../../db/client'
 import { MAX_MESSAGE_BYTES } from '../../limits'
 import { emailRoutingFault } from '../faults'
 import { readBody } from '../../lib/read-body'
@@ -15,7 +16,7 @@ export async function receiveEmail(
   env: IngestBindings & { SMTP_FAULTS?: string },
 ) {
   // #17.6: an injected fault answers before anything is read or stored.
-  if (emailRoutingFault(message, env)) return
+  if (await emailRoutingFault(message, database(env.DB), env)) return
   if (message.rawSize > MAX_MESSAGE_BYTES) {
     message.setReject(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit.`)
     return

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { EXAMPLE_DATE, EXAMPLE_ID, EXAMPLE_INBOX, isoDate } from '../../http/openapi/common'
-import { FaultRule } from '../../mail/faults'
+import { FaultRule, FaultRules } from '../../mail/faults'
 
 // The response bodies of the operator routes (`/internal/*`).
 
@@ -85,7 +85,26 @@ export const DenylistRemoved = z.object({ entry: z.string(), message: z.string()
 })
 
 /** GET /internal/faults: the SMTP fault-injection rules, or null while off. */
-export const FaultsBody = z.object({ rules: z.array(FaultRule).nullable() }).meta({
-  id: 'Faults',
-  example: { rules: [{ stage: 'rcpt', code: 451, probability: 0.5, domain: 'flaky.example' }] },
-})
+export const FaultsBody = z
+  .object({
+    rules: z.array(FaultRule).nullable(),
+    source: z.enum(['runtime', 'SMTP_FAULTS']).meta({
+      description: 'runtime: set by PUT /internal/faults (until DELETE); else the SMTP_FAULTS var',
+    }),
+  })
+  .meta({
+    id: 'Faults',
+    example: {
+      rules: [{ stage: 'rcpt', code: 451, probability: 0.5, domain: 'flaky.example' }],
+      source: 'runtime',
+    },
+  })
+
+/** PUT /internal/faults: the rules to apply from now on (`[]` turns injection off until DELETE). */
+export const FaultsUpdate = z
+  .object({ rules: FaultRules })
+  .strict()
+  .meta({
+    id: 'FaultsUpdate',
+    example: { rules: [{ stage: 'rcpt', code: 451, probability: 0.5, domain: 'flaky.example' }] },
+  })

@@ -15,7 +15,8 @@ import {
   MAX_STORED_RECIPIENTS_PER_FIELD,
 } from '../../limits'
 import { retentionSettings } from '../../mail/retention'
-import { faultSetting } from '../../mail/faults'
+import { activeFaults } from '../../mail/faults'
+import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { describe, json } from '../../http/openapi/describe'
 import { FAULTS_APPLY_TO, Limits, OUTBOUND_RULES } from './schema'
@@ -33,8 +34,9 @@ limitsRoutes.get(
       'How long public mail is kept, message and list limits, rate limits, and who outbound mail can reach.',
     responses: { 200: json(Limits, 'The limits of this deployment') },
   }),
-  (c) => {
+  async (c) => {
     const retention = retentionSettings(c.env)
+    const faults = await activeFaults(database(c.env.DB), c.env)
     return c.json({
       retention: {
         publicMessageHours: retention.publicRetentionHours,
@@ -71,12 +73,9 @@ limitsRoutes.get(
         },
       },
       // #17.6: shown while on, so nobody mistakes an injected 451 for an outage.
-      faults: faultsJson(c.env),
+      faults: faults.on
+        ? { rules: faults.rules, source: faults.source, appliesTo: FAULTS_APPLY_TO }
+        : null,
     })
   },
 )
-
-function faultsJson(env: { SMTP_FAULTS?: string }) {
-  const setting = faultSetting(env)
-  return setting.on ? { rules: setting.rules, appliesTo: FAULTS_APPLY_TO } : null
-}

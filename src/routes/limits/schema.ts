@@ -57,9 +57,16 @@ export const Limits = z
       anonymous: windowLimit,
     }),
     faults: z
-      .object({ rules: z.array(FaultRule), appliesTo: z.string() })
+      .object({
+        rules: z.array(FaultRule),
+        source: z.enum(['runtime', 'SMTP_FAULTS']),
+        appliesTo: z.string(),
+      })
       .nullable()
-      .meta({ description: 'SMTP fault injection (SMTP_FAULTS): null while off, the default' }),
+      .meta({
+        description:
+          'SMTP fault injection (PUT /internal/faults, else SMTP_FAULTS): null while off, the default',
+      }),
   })
   .meta({
     id: 'Limits',
