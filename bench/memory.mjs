@@ -322,9 +322,12 @@ try {
       const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(pid, 'VmRSS'))), 20)
       const started = performance.now()
       const to = base === 'refused' ? 'x@refused.example' : undefined
-      const id = await ingest(worker.url, raw, to, kind.endsWith(' form'))
+      // The sampler stops before any error of the ingest is reported: once the Worker is
+      // stopped its pid has no status, and a failing sample would hide that error.
+      const id = await ingest(worker.url, raw, to, kind.endsWith(' form')).finally(() =>
+        clearInterval(sampler),
+      )
       const ms = performance.now() - started
-      clearInterval(sampler)
       const peak = Math.max(sampled, statusKb(pid, 'VmHWM'))
       const full = id
         ? await (await fetch(`${worker.url}/api/addresses/memory@${domain}/messages/${id}`)).json()

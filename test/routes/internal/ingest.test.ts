@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { call, INGEST, json, simpleMessage } from '../../requests'
+import { MAX_MESSAGE_BYTES } from '../../../src/limits'
 
 function batch(items: { to: string[]; raw: string }[]) {
   const form = new FormData()
@@ -57,5 +58,38 @@ describe('POST /internal/ingest/batch', () => {
     })
     expect(response.status).toBe(400)
     expect((await response.json<any>()).message).toMatch(/envelope/)
+  })
+})
+
+describe('POST /internal/ingest as a form (the bridge single ingest)', () => {
+  /** A text message of exactly `size` bytes. */
+  function messageOf(size: number) {
+    const head = simpleMessage({ subject: 'at the limit', body: '' })
+    const line = 'x'.repeat(998) + '\r\n'
+    const fill = size - head.length
+    const body = line.repeat(Math.floor(fill / line.length)) + 'y'.repeat(fill % line.length)
+    return new TextEncoder().encode(head + body)
+  }
+  function single(raw: Uint8Array, to: string) {
+    const form = new FormData()
+    form.append('envelope', JSON.stringify({ from: 'a@example.org', to: [to] }))
+    form.append('message', new Blob([raw]), 'message.eml')
+    return call('/internal/ingest', { method: 'POST', headers: INGEST, body: form })
+  }
+
+  it('stores a message of exactly MAX_MESSAGE_BYTES: the envelope and part headers do not count (#14.2)', async () => {
+    const raw = messageOf(MAX_MESSAGE_BYTES)
+    expect(raw.byteLength).toBe(MAX_MESSAGE_BYTES)
+    const response = await single(raw, 'form-limit@example.com')
+    expect(response.status).toBe(200)
+    const { messages } = await response.json<any>()
+    const stored = await call(`/api/raw/form-limit@example.com/${messages[0]._id}`)
+    expect((await stored.arrayBuffer()).byteLength).toBe(MAX_MESSAGE_BYTES)
+  })
+
+  it('refuses a message one byte over with 413', async () => {
+    const response = await single(messageOf(MAX_MESSAGE_BYTES + 1), 'form-over@example.com')
+    expect(response.status).toBe(413)
+    expect((await response.json<any>()).message).toMatch(/byte limit/)
   })
 })
