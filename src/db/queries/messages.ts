@@ -12,9 +12,6 @@ import {
   sql,
   type SQL,
 } from 'drizzle-orm'
-import type { BatchItem } from 'drizzle-orm/batch'
-import { chunks } from '../../lib/chunks'
-import { D1_MAX_STATEMENTS_PER_BATCH } from '../../limits'
 import type { Database } from '../client'
 import { byBoundParams } from '../params'
 import {
