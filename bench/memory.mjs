@@ -4,14 +4,16 @@
 //   node bench/memory.mjs
 //
 // Starts its own wrangler dev (local D1/R2 in a temp dir), then for each kind (text/plain,
-// text/html, one attachment; MEMORY_MIB (25) MiB each, at most MAX_MESSAGE_BYTES) posts one
+// text/html, one attachment, and the worst cases below; MEMORY_MIB (25) MiB each, at most
+// MAX_MESSAGE_BYTES) posts one
 // message to /internal/ingest (the email() simulation refuses more than 1 MiB) and prints
 // workerd's peak RSS growth over its RSS before the request, next to the 128 MB limit, and
 // the ingest time; KINDS picks some of them. Each kind gets a fresh Worker. The peak is VmHWM
 // after a reset (clear_refs 5) and the highest VmRSS sampled every 20 ms, whichever is higher.
 // workerd's RSS also holds the HTTP buffers and the local D1/R2 simulators (which receive the
-// R2 writes), so it is an upper bound of the isolate's own memory; `refused` shows what
-// reading the request alone costs. Linux only.
+// R2 writes), so it is an upper bound of the isolate's own memory; `unread` shows what the
+// local stack costs for a 26 MiB request the Worker refuses (413) before reading a byte,
+// `refused` what reading the request adds. Linux only.
 //
 // Every wrangler/workerd it starts is stopped on every way out: a normal end, an exception, an
 // unhandled rejection, SIGINT/SIGTERM/SIGHUP and its own deadline (MEMORY_TIMEOUT_S, 300 s): wrangler
@@ -43,9 +45,12 @@ const targetBytes = Math.min(Number(process.env.MEMORY_MIB ?? 25) * 1024 * 1024,
 const domain = 'memory.example'
 // `refused`: a 25 MiB text/plain message to a domain not accepted, refused (403) once its body
 // is read: the floor every kind shares (the request body, and what the local stack adds).
+// `unread`: a body over the limit, answered 413 from its Content-Length alone.
 // `<kind> form`: posted as multipart/form-data with the envelope, as the SMTP bridge does.
+// `text parts`, `attachments`, `7bit attachment`: see message().
 const kinds = (
-  process.env.KINDS ?? 'refused,text/plain,text/html,attachment,text/plain form,attachment form'
+  process.env.KINDS ??
+  'unread,refused,text/plain,text/html,attachment,text/plain form,attachment form,text parts,attachments,7bit attachment'
 ).split(',')
 
 const dir = mkdtempSync(join(tmpdir(), 'memory-bench-'))
@@ -212,8 +217,65 @@ function header(subject, contentType) {
   )
 }
 
+/** A multipart/mixed message of `count` parts of about equal size, each from `part(i, bytes)`. */
+function multipart(subject, count, part) {
+  const boundary = 'b-memory-bench'
+  const head = header(subject, `multipart/mixed; boundary="${boundary}"`)
+  const tail = `\r\n--${boundary}--\r\n`
+  const each = Math.floor((targetBytes - head.length - tail.length) / count) - 200
+  const parts = Array.from({ length: count }, (_, i) => `--${boundary}\r\n${part(i, each)}`)
+  return Buffer.from(head + parts.join('\r\n') + tail, 'latin1')
+}
+
+/** Base64 lines of 76 characters plus CRLF (57 bytes each), about `bytes` long. */
+const base64Lines = (bytes) =>
+  randomBytes(Math.floor(bytes / 78) * 57)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n')
+    .replace(/\r\n$/, '')
+
+/** Prose lines, about `bytes` long. */
+function prose(bytes, html = false) {
+  const lines = []
+  let size = 0
+  for (const line of proseLines(html)) {
+    if (size + line.length + 2 > bytes) break
+    lines.push(line)
+    size += line.length + 2
+  }
+  return lines.join('\r\n')
+}
+
 /** A message of `kind` of at most targetBytes. */
 function message(kind) {
+  // Worst cases the per-part caps alone would let through: many text bodies of just under
+  // the text cut, many attachments of just under the set-aside size, one unencoded attachment.
+  if (kind === 'text parts') {
+    return multipart('many text parts', 12, (i, bytes) =>
+      i % 2
+        ? `Content-Type: text/html; charset=utf-8\r\n\r\n${prose(bytes, true)}`
+        : `Content-Type: text/plain; charset=utf-8\r\n\r\n${prose(bytes)}`,
+    )
+  }
+  if (kind === 'attachments') {
+    return multipart(
+      'many attachments',
+      25,
+      (i, bytes) =>
+        `Content-Type: application/octet-stream; name="part${i}.bin"\r\n` +
+        `Content-Disposition: attachment; filename="part${i}.bin"\r\n` +
+        `Content-Transfer-Encoding: base64\r\n\r\n${base64Lines(bytes)}`,
+    )
+  }
+  if (kind === '7bit attachment') {
+    return multipart(
+      'one unencoded attachment',
+      1,
+      (i, bytes) =>
+        `Content-Type: text/csv; name="data.csv"\r\n` +
+        `Content-Disposition: attachment; filename="data.csv"\r\n\r\n${prose(bytes)}`,
+    )
+  }
   if (kind === 'attachment') {
     const boundary = 'b-memory-bench'
     const head =
@@ -295,7 +357,7 @@ async function ingest(url, raw, to = `memory@${domain}`, form = false) {
     body,
   })
   const text = await response.text()
-  if (response.status === 403) return null
+  if (response.status === 403 || response.status === 413) return null
   if (!response.ok) throw new Error(`ingest answered ${response.status}: ${text}`)
   return JSON.parse(text).messages[0]._id
 }
@@ -314,7 +376,10 @@ try {
       // A small message first, so module loading and first compiles are not counted.
       await ingest(worker.url, Buffer.from(header('warm-up', 'text/plain') + 'hello\r\n'))
       const base = kind.replace(/ form$/, '')
-      const raw = message(base === 'refused' ? 'text/plain' : base)
+      const raw =
+        base === 'unread'
+          ? Buffer.concat([message('text/plain'), Buffer.alloc(1024 * 1024, 0x61)])
+          : message(base === 'refused' ? 'text/plain' : base)
       await new Promise((resolve) => setTimeout(resolve, 1000))
       writeFileSync(`/proc/${pid}/clear_refs`, '5')
       const before = statusKb(pid, 'VmRSS')

@@ -222,6 +222,14 @@ export const D1_MAX_STATEMENTS_PER_BATCH = 1000
  */
 export const MAX_OUTGOING_CONNECTIONS = 6
 
+/**
+ * Attachment blobs one ingest writes to R2 at once, beside its pack: a message may carry
+ * MAX_ATTACHMENTS_PER_MESSAGE of them, each write holding its stream's buffers until R2 has it
+ * (25 set-aside parts written at once grew workerd by 129 MB), and the pack plus these stay
+ * under the 6 simultaneous connections.
+ */
+export const ATTACHMENT_WRITES_AT_ONCE = 4
+
 /** Search (`?q=`, inbox-search): terms per query, each costing a few of D1's 100 bound parameters. */
 export const SEARCH_MAX_TERMS = 12
 
@@ -261,14 +269,28 @@ export const MAX_VALIDATIONS_PER_REQUEST = 50
  */
 export const MAX_STORED_BODY_CHARS = 1024 * 1024
 
-/** Encoded bytes of one text part handed to the parser: enough for MAX_STORED_BODY_CHARS. */
-export const MAX_PARSED_TEXT_PART_BYTES = 2 * MAX_STORED_BODY_CHARS
+/**
+ * Bytes of text/plain, and again of text/html, handed to the parser, counted decoded (a base64
+ * part's encoded bytes count three quarters): an eighth more than MAX_STORED_BODY_CHARS, so
+ * ASCII and base64 bodies still fill what is stored (a quoted-printable or multi-byte one may
+ * keep somewhat fewer characters, and says `truncated`). It is a budget across the message's
+ * parts of that type, not per part: twelve bodies each just under a per-part cap of 2 MiB grew
+ * workerd by 306 MB (bench/memory.mjs `text parts`), 112–117 MB with this budget.
+ */
+export const MAX_PARSED_TEXT_PART_BYTES = 1.125 * MAX_STORED_BODY_CHARS
 
 /**
  * Encoded bytes of one base64 or quoted-printable attachment part handed to the parser; larger
  * ones are decoded outside it in chunks, straight into R2: the parser holds one about 3 times.
  */
 export const MAX_PARSED_ATTACHMENT_PART_BYTES = 1024 * 1024
+
+/**
+ * Encoded bytes of all attachment parts handed to the parser together: past it, every further
+ * part is set aside whatever its size, so many parts each under the per-part size cannot add up
+ * (25 parts of 1 MiB grew workerd by 134 MB before this cap, 102–115 MB with it).
+ */
+export const MAX_PARSED_ATTACHMENT_BYTES = 2 * MAX_PARSED_ATTACHMENT_PART_BYTES
 
 /**
  * How long an isolate reuses the runtime fault rules (#17.6) for email(): a D1 read per routed

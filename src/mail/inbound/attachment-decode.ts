@@ -17,7 +17,8 @@ export type EncodedPart = {
   raw: Uint8Array
   start: number
   end: number
-  encoding: 'base64' | 'quoted-printable'
+  /** 'identity': 7bit, 8bit, binary or any other encoding the parser passes through. */
+  encoding: 'base64' | 'quoted-printable' | 'identity'
 }
 
 const IGNORED = -1
@@ -82,9 +83,10 @@ function hexNibble(c: number): number {
 /**
  * Quoted-printable as postal-mime reads it: line by line (trailing CRs dropped), '=XX' decoded
  * where both nibbles are hex, a line ending in '=' joined to the next, every other line ending
- * in LF.
+ * in LF. With `qp` false, what postal-mime's pass-through decoder makes of any other encoding:
+ * each line without its trailing CRs, then LF.
  */
-function* quotedPrintableChunks({ raw, start, end }: EncodedPart): Generator<Uint8Array> {
+function* lineChunks({ raw, start, end }: EncodedPart, qp: boolean): Generator<Uint8Array> {
   let out = new Uint8Array(WINDOW_BYTES + 1)
   let p = 0
   for (let from = start; from < end;) {
@@ -97,8 +99,13 @@ function* quotedPrintableChunks({ raw, start, end }: EncodedPart): Generator<Uin
       out = new Uint8Array(Math.max(WINDOW_BYTES, len) + 1)
       p = 0
     }
-    const softBreak = len > 0 && raw[from + len - 1] === EQUALS
+    const softBreak = qp && len > 0 && raw[from + len - 1] === EQUALS
     if (softBreak) len--
+    if (!qp) {
+      out.set(raw.subarray(from, from + len), p)
+      p += len
+      len = 0
+    }
     for (let i = from; i < from + len; i++) {
       const byte = raw[i]
       if (byte === EQUALS && i + 2 < from + len) {
@@ -120,7 +127,8 @@ function* quotedPrintableChunks({ raw, start, end }: EncodedPart): Generator<Uin
 
 /** The decoded bytes of `part`, a window at a time. */
 export function decodedChunks(part: EncodedPart): Generator<Uint8Array> {
-  return part.encoding === 'base64' ? base64Chunks(part) : quotedPrintableChunks(part)
+  if (part.encoding === 'base64') return base64Chunks(part)
+  return lineChunks(part, part.encoding === 'quoted-printable')
 }
 
 /** Decoded size, MD5 and SHA-256 of `part`, without holding it decoded. */

@@ -1,9 +1,14 @@
 import { database } from '../../db/client'
-import { MAX_ATTACHMENTS_PER_BATCH, MAX_STORED_RECIPIENTS_PER_FIELD } from '../../limits'
+import {
+  ATTACHMENT_WRITES_AT_ONCE,
+  MAX_ATTACHMENTS_PER_BATCH,
+  MAX_STORED_RECIPIENTS_PER_FIELD,
+} from '../../limits'
 import { fanoutReads, type FanoutState } from '../../db/queries/fanout'
 import { insertMessages, touchAttachmentBlobs } from '../../db/queries/message-inserts'
 import type { NewMessageRow } from '../../db/queries/messages'
 import { domainOf } from '../../lib/address'
+import { mapConcurrently } from '../../lib/concurrency'
 import { randomString } from '../../lib/random'
 import { notifyStored } from '../fanout/notify'
 import { Refusal, type RefusalStatus } from '../refusal'
@@ -85,9 +90,11 @@ async function storeArrivals(
     const missing = new Set(arrivals.flatMap((arrival) => [...arrival.missingBlobs]))
     await Promise.all([
       putPack(env.MAIL, pack, built),
-      ...[...blobs.values()]
-        .filter((a) => missing.has(a.md5))
-        .map((a) => putAttachmentBlob(env.MAIL, a)),
+      mapConcurrently(
+        [...blobs.values()].filter((a) => missing.has(a.md5)),
+        ATTACHMENT_WRITES_AT_ONCE,
+        (a) => putAttachmentBlob(env.MAIL, a),
+      ),
     ])
 
     stage = 'D1 (messages)'

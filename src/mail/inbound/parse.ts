@@ -2,6 +2,7 @@ import PostalMime, { type Address, type Email } from 'postal-mime'
 import type { HeaderList, Recipient } from '../../db/schema'
 import { MAX_HEADERS_BYTES, MAX_STORED_BODY_CHARS } from '../../limits'
 import { sha256Hex, toHex } from '../../lib/bytes'
+import { mapConcurrently } from '../../lib/concurrency'
 import { digestPart, type EncodedPart } from './attachment-decode'
 import { parserInput, type ParserInput } from './body-cap'
 
@@ -138,8 +139,12 @@ export async function parseMessage(
     setAside = email.attachments.map(() => null)
   }
   const encodings = transferEncodings(email, input)
-  const attachments = await Promise.all(
-    email.attachments.map(async (attachment, i): Promise<ParsedAttachment> => {
+  // Two at a time: a set-aside part is decoded a window at a time, and a hundred decoded at
+  // once would each hold their windows.
+  const attachments = await mapConcurrently(
+    email.attachments,
+    2,
+    async (attachment, i): Promise<ParsedAttachment> => {
       const aside = setAside[i]
       const described = {
         filename: attachment.filename,
@@ -161,7 +166,7 @@ export async function parseMessage(
         encoded: null,
         ...described,
       }
-    }),
+    },
   )
   return {
     from: recipients(email.from),

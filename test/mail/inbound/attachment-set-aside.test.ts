@@ -84,6 +84,82 @@ describe('huge attachment parts set aside from the parse (#14 item 2)', () => {
     expect(parsed.attachments[0].size).toBe(FILE.byteLength)
   })
 
+  it('sets aside unencoded parts too, with the bytes the parser’s pass-through would give', async () => {
+    // 7bit, 8bit and binary parts: lines with trailing CRs, a bare CR inside a line, a bare LF
+    // line end, an empty line and trailing spaces; the parser drops trailing CRs and ends each
+    // line with LF.
+    const lines = 'one\r\r\nbare\rcr inside\r\n\r\nlf only\nspaces   \r\n'.repeat(40) + 'last'
+    const part = (type: string, encoding: string) =>
+      [
+        '--outer',
+        `Content-Type: ${type}; name="f.${encoding}"`,
+        'Content-Disposition: attachment',
+        ...(encoding ? [`Content-Transfer-Encoding: ${encoding.toUpperCase()}`] : []),
+        '',
+        lines,
+      ].join('\r\n')
+    const raw = encoder.encode(
+      [
+        'From: a@example.org',
+        'Content-Type: multipart/mixed; boundary="outer"',
+        '',
+        part('text/plain', '7bit'),
+        part('application/octet-stream', '8bit'),
+        part('application/octet-stream', 'binary'),
+        part('text/csv', ''),
+        '--outer--',
+        '',
+      ].join('\r\n'),
+    )
+    const parsed = await parseMessage(raw)
+    const setAside = await parseMessage(raw, { attachmentPartBytes: 100 })
+    expect(parsed.attachments.every((a) => a.encoded === null)).toBe(true)
+    expect(setAside.attachments.map((a) => a.encoded?.encoding)).toEqual(Array(4).fill('identity'))
+    expect(setAside.attachments.map(metadata)).toEqual(parsed.attachments.map(metadata))
+    expect(setAside.attachments.map((a) => a.transferEncoding)).toEqual([
+      '7bit',
+      '8bit',
+      'binary',
+      '7bit',
+    ])
+    for (const [i, attachment] of setAside.attachments.entries()) {
+      await putAttachmentBlob(env.MAIL, attachment)
+      const stored = await env.MAIL.get(attachmentKey(attachment.md5))
+      expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(
+        parsed.attachments[i].bytes,
+      )
+    }
+  })
+
+  it('sets aside every part past the budget of attachments given to the parser, whatever its size', async () => {
+    // Twenty small parts, each under the per-part size (100 here); the budget of attachments
+    // given to the parser is twice that.
+    const small = (i: number) =>
+      [
+        '--outer',
+        `Content-Type: application/octet-stream; name="s${i}.bin"`,
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(FILE.subarray(i * 25, i * 25 + 25)),
+      ].join('\r\n')
+    const raw = encoder.encode(
+      [
+        'From: a@example.org',
+        'Content-Type: multipart/mixed; boundary="outer"',
+        '',
+        ...Array.from({ length: 20 }, (_, i) => small(i)),
+        '--outer--',
+        '',
+      ].join('\r\n'),
+    )
+    const parsed = await parseMessage(raw)
+    const setAside = await parseMessage(raw, { attachmentPartBytes: 100 })
+    const aside = setAside.attachments.map((a) => a.encoded !== null)
+    // Each part's body is 38 encoded bytes with its CRLF: 5 fit 200 bytes, the rest go aside.
+    expect(aside).toEqual([...Array(5).fill(false), ...Array(15).fill(true)])
+    expect(setAside.attachments.map(metadata)).toEqual(parsed.attachments.map(metadata))
+  })
+
   it('stores the decoded bytes of a set-aside part in R2, identical to the parsed ones', async () => {
     const raw = message()
     const parsed = await parseMessage(raw)

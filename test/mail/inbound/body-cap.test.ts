@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parserInput } from '../../../src/mail/inbound/body-cap'
+import { parseMessage } from '../../../src/mail/inbound/parse'
 import { MAX_PARSED_TEXT_PART_BYTES, MAX_STORED_BODY_CHARS } from '../../../src/limits'
 import { call, ingest, json } from '../../requests'
 
@@ -141,13 +142,58 @@ describe('parserInput', () => {
     expect(kept.endsWith(`\r\n\r\n${ATTACHMENT}\r\n--outer--\r\n`)).toBe(true)
   })
 
-  it('never cuts a text part that is an attachment', () => {
+  it('never cuts a text part that is an attachment: a large one is set aside whole', () => {
     const body = filler(MAX_PARSED_TEXT_PART_BYTES + 100_000)
     const raw = encoder.encode(
       'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n' +
         `Content-Disposition: attachment; filename="big.txt"\r\n\r\n${body}\r\n--b--\r\n`,
     )
-    expect(parserInput(raw).bytes).toBe(raw)
+    const input = parserInput(raw)
+    expect(input.cut).toBe(false)
+    expect(input.setAside).toHaveLength(1)
+    const { part } = input.setAside[0]
+    // The whole body, with the line end before the closing delimiter, as the parser reads it.
+    expect(part).toMatchObject({ encoding: 'identity', start: decoder.decode(raw).indexOf(body) })
+    expect(part.end - part.start).toBe(body.length + 2)
+  })
+
+  it('counts a base64 body as decoded, so it still fills the stored text', async () => {
+    const text = filler(MAX_STORED_BODY_CHARS * 1.2)
+    const encoded = btoa(text).replace(/.{76}/g, '$&\r\n')
+    expect(encoded.length).toBeGreaterThan(MAX_PARSED_TEXT_PART_BYTES)
+    const raw = encoder.encode(
+      `Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n${encoded}\r\n`,
+    )
+    const parsed = await parseMessage(raw)
+    expect(parsed.text.length).toBe(MAX_STORED_BODY_CHARS)
+    expect(parsed.text).toBe(text.slice(0, MAX_STORED_BODY_CHARS))
+  })
+
+  it('keeps one budget of text per body type over all parts, not one per part', () => {
+    // Three text/plain parts of 60% of the budget each, and one text/html part of 60%.
+    const share = Math.floor(MAX_PARSED_TEXT_PART_BYTES * 0.6)
+    const part = (type: string, mark: string) =>
+      `--b\r\nContent-Type: ${type}\r\n\r\n${mark}\r\n${filler(share)}`
+    const raw = encoder.encode(
+      'Content-Type: multipart/mixed; boundary=b\r\n\r\n' +
+        part('text/plain', 'FIRST') +
+        part('text/html', 'HTML') +
+        part('text/plain', 'SECOND') +
+        part('text/plain', 'THIRD') +
+        '--b--\r\n',
+    )
+    const { bytes, cut } = parserInput(raw)
+    expect(cut).toBe(true)
+    const kept = decoder.decode(bytes)
+    // The first and the html part whole, the second cut, the third without a body at all.
+    expect(kept).toContain('FIRST')
+    expect(kept).toContain('HTML')
+    expect(kept).toContain('SECOND')
+    expect(kept).not.toContain('THIRD')
+    expect(kept).toContain('--b\r\nContent-Type: text/plain\r\n\r\n--b--\r\n')
+    // Bodies kept: 2 MiB of text/plain (the first whole, the second cut) and the html whole.
+    expect(bytes.byteLength).toBeLessThan(MAX_PARSED_TEXT_PART_BYTES + share + 1024)
+    expect(bytes.byteLength).toBeGreaterThan(MAX_PARSED_TEXT_PART_BYTES + share - 1024)
   })
 
   it('leaves a part whole when its headers are ambiguous (two Content-Types)', () => {
