@@ -280,15 +280,16 @@ export const MAX_STORED_BODY_CHARS = 1024 * 1024
 export const MAX_PARSED_TEXT_PART_BYTES = 1.125 * MAX_STORED_BODY_CHARS
 
 /**
- * Encoded bytes of one base64 or quoted-printable attachment part handed to the parser; larger
- * ones are decoded outside it in chunks, straight into R2: the parser holds one about 3 times.
+ * Encoded bytes of one attachment part (base64, quoted-printable or unencoded) handed to the
+ * parser; larger ones are decoded outside it in chunks, straight into R2: the parser holds one
+ * about 3 times.
  */
 export const MAX_PARSED_ATTACHMENT_PART_BYTES = 1024 * 1024
 
 /**
  * Encoded bytes of all attachment parts handed to the parser together: past it, every further
  * part is set aside whatever its size, so many parts each under the per-part size cannot add up
- * (25 parts of 1 MiB grew workerd by 134 MB before this cap, 102–115 MB with it).
+ * (25 parts of 1 MiB grew workerd by 134 MB before this cap, 102–119 MB with it).
  */
 export const MAX_PARSED_ATTACHMENT_BYTES = 2 * MAX_PARSED_ATTACHMENT_PART_BYTES
 
