@@ -11,14 +11,36 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 const wranglerBin = join(repoRoot, 'node_modules', '.bin', 'wrangler')
 const bridgeEntry = join(repoRoot, 'bridge', 'src', 'index.js')
 
-/** A port nobody listens on right now (the OS picks it, so parallel runs don't collide). */
+/**
+ * Ports handed out by this process, so two calls never return the same one.
+ * @type {Set<number>}
+ */
+const handedOut = new Set()
+
+/**
+ * A port nobody listens on right now, drawn at random from 20000-32767.
+ *
+ * Not `listen(0)`: the OS picks that port from the ephemeral range (32768-60999 on Linux),
+ * the same range it takes the local port of every outgoing connection from. Between this
+ * check and the child's bind, any of the suite's many connections could take the port, and a
+ * bridge failed to start with EADDRINUSE once in CI that way. Below the ephemeral range only a
+ * listener can take it, and the bind check here catches one that already has.
+ */
 export async function freePort() {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = /** @type {net.AddressInfo} */ (server.address())
-  await new Promise((resolve) => server.close(resolve))
-  return port
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * (32768 - 20000))
+    if (handedOut.has(port)) continue
+    const server = net.createServer()
+    const bound = await new Promise((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => resolve(true))
+    })
+    if (!bound) continue
+    await new Promise((resolve) => server.close(resolve))
+    handedOut.add(port)
+    return port
+  }
+  throw new Error('no free port found in 20000-32767')
 }
 
 const wranglerEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' })
