@@ -130,7 +130,13 @@ describe('POST /api/private-addresses-bulk', () => {
       method: 'POST',
       headers: { ...owner.headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        addresses: ['one@bulk.test', 'taken@bulk.test', 'bad address', 'two@bulk.test', 'one@bulk.test'],
+        addresses: [
+          'one@bulk.test',
+          'taken@bulk.test',
+          'bad address',
+          'two@bulk.test',
+          'one@bulk.test',
+        ],
       }),
     })
     expect(
@@ -153,7 +159,9 @@ describe('POST /api/private-addresses-bulk', () => {
     const response = await call('/api/private-addresses-bulk', {
       method: 'POST',
       headers: { ...owner.headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ addresses: ['a@bulk-short.test', 'b@bulk-short.test', 'c@bulk-short.test'] }),
+      body: JSON.stringify({
+        addresses: ['a@bulk-short.test', 'b@bulk-short.test', 'c@bulk-short.test'],
+      }),
     })
     expect(response.status).toBe(400)
     expect(await json('/api/addresses', { headers: owner.headers })).toEqual([])
@@ -185,12 +193,14 @@ describe('GET /api/me recents', () => {
     for (const inbox of ['r1@recent.test', 'r2@recent.test', 'r1@recent.test']) {
       await json(`/api/addresses/${inbox}/messages`, { headers: account.headers })
     }
-    // The list route records recents after answering.
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect((await json('/api/me', { headers: account.headers })).recents).toEqual([
-      'r1@recent.test',
-      'r2@recent.test',
-    ])
+    // The list route records recents after answering (waitUntil): poll for up to 2 s rather
+    // than sleep a fixed time, which a loaded machine can outrun.
+    await expect
+      .poll(async () => (await json('/api/me', { headers: account.headers })).recents, {
+        timeout: 2000,
+        interval: 20,
+      })
+      .toEqual(['r1@recent.test', 'r2@recent.test'])
   })
 })
 
