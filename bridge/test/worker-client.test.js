@@ -2,6 +2,7 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkerClient } from '../src/worker-client.js'
+import { fetchRaw, stack, uniqueAddress } from './helpers.js'
 
 // Workers limit a request's URL to 16 KB (https://developers.cloudflare.com/workers/platform/limits/,
 // "URLs have a limit of 16 KB"), which wrangler dev does not enforce: the bridge must carry an
@@ -63,5 +64,37 @@ describe('the Worker client keeps envelopes out of URLs (16 KB)', () => {
     expect(received).toHaveLength(1)
     expect(received[0].url).toBe('/internal/ingest/batch')
     for (const recipient of to) expect(received[0].body).toContain(recipient)
+  })
+})
+
+describe('the batch body the client writes', () => {
+  it('stores every message of a batch byte for byte through the real Worker', async () => {
+    const { apiUrl: workerUrl, ingestToken } = stack()
+    const client = createWorkerClient({ apiUrl: workerUrl, ingestToken, workerTimeoutMs: 30_000 })
+    // Bytes a multipart writer could mangle: 8-bit, a NUL-free binary run, bare LF, a line that
+    // looks like a boundary, and no final CRLF.
+    const bodies = [
+      Buffer.concat([
+        Buffer.from('From: a@example.org\r\nSubject: bytes\r\n\r\n--batch-\r\n'),
+        Buffer.from([0xe9, 0xff, 0x80, 0x0a, 0x7f]),
+        Buffer.from('\nend'),
+      ]),
+      Buffer.from('From: a@example.org\r\nSubject: second\r\n\r\nplain\r\n'),
+    ]
+    const inboxes = bodies.map(() => uniqueAddress('batchbody'))
+    const results = await client.uploadArrivals(
+      bodies.map((raw, i) => ({
+        envelope: { from: 'a@example.org', to: [inboxes[i]], ip: '127.0.0.1' },
+        raw,
+      })),
+      AbortSignal.timeout(30_000),
+    )
+    expect(results).toHaveLength(2)
+    for (const [i, result] of results.entries()) {
+      if (!('messages' in result)) throw new Error(`refused: ${result.message}`)
+      const [stored] = result.messages
+      expect(stored.inbox).toBe(inboxes[i])
+      expect((await fetchRaw(inboxes[i], stored._id)).equals(bodies[i])).toBe(true)
+    }
   })
 })
