@@ -12,14 +12,12 @@
 // "other" is the rest: the runtime, Hono, drizzle building statements, JSON). The wall time
 // less the CPU is the waiting (D1, R2, the wrangler proxy); the D1 round trips per message
 // are counted by test/platform/ingest-round-trips.test.ts, which runs through the harness.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import WebSocket from 'ws'
-import { applyMigrations, freePort, repoRoot, waitFor } from '../bridge/test/stack.js'
+import { inspector, sampleCpuMicros, startInspectedWorker } from './lib/inspected-worker.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +25,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1' },
   },
 })
+const SAMPLING_US = 200
 const total = Number(values.messages)
 const perRequest = Number(values.batch)
 const dir = mkdtempSync(join(tmpdir(), 'ingest-profile-'))
@@ -73,77 +72,6 @@ function message(i) {
   ].join('\r\n')
 }
 
-async function startWrangler() {
-  const port = await freePort()
-  const inspectorPort = await freePort()
-  applyMigrations(dir)
-  const child = spawn(
-    join(repoRoot, 'node_modules', '.bin', 'wrangler'),
-    [
-      'dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      dir,
-      '--var',
-      `INGEST_TOKEN:${ingestToken}`,
-      '--var',
-      'RATE_LIMITS:off',
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
-      detached: true,
-      stdio: ['ignore', 'ignore', 'ignore'],
-    },
-  )
-  const url = `http://127.0.0.1:${port}`
-  await waitFor(async () => {
-    const response = await fetch(`${url}/api/addresses/probe@example.com/availability`)
-    await response.body?.cancel()
-    return true
-  }, 180_000)
-  return { url, inspectorPort, stop: () => process.kill(-child.pid, 'SIGTERM') }
-}
-
-/** A CDP session on workerd's inspector: the Worker's isolate is its one target. */
-async function inspector(port) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json()
-  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]
-  const socket = new WebSocket(target.webSocketDebuggerUrl)
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve
-    socket.onerror = reject
-  })
-  let id = 0
-  const pending = new Map()
-  socket.onmessage = (event) => {
-    const reply = JSON.parse(String(event.data))
-    if (reply.id && pending.has(reply.id)) {
-      pending.get(reply.id)(reply)
-      pending.delete(reply.id)
-    }
-  }
-  return {
-    send: (method, params = {}) =>
-      new Promise((resolve, reject) => {
-        const n = ++id
-        pending.set(n, (reply) =>
-          reply.error ? reject(new Error(reply.error.message)) : resolve(reply.result),
-        )
-        socket.send(JSON.stringify({ id: n, method, params }))
-      }),
-    close: () => socket.close(),
-  }
-}
-
 async function ingest(url, first, count) {
   const form = new FormData()
   for (let i = first; i < first + count; i++) {
@@ -170,8 +98,10 @@ function stages(profile) {
   for (const node of profile.nodes)
     for (const child of node.children ?? []) parent.set(child, node.id)
   const self = new Map()
+  // Not the raw timeDeltas: a sample after an I/O wait carries the wait (sampleCpuMicros).
+  const micros = sampleCpuMicros(profile, SAMPLING_US)
   profile.samples.forEach((sample, i) => {
-    self.set(sample, (self.get(sample) ?? 0) + (profile.timeDeltas[i] ?? 0))
+    self.set(sample, (self.get(sample) ?? 0) + micros[i])
   })
   const out = new Map([...STAGES.map(([name]) => [name, 0]), ['idle', 0], ['other', 0]])
   const others = new Map()
@@ -194,13 +124,16 @@ function stages(profile) {
   return { out, others: [...others].sort((a, b) => b[1] - a[1]).slice(0, 12) }
 }
 
-const worker = await startWrangler()
+const worker = await startInspectedWorker({
+  persistTo: dir,
+  vars: { INGEST_TOKEN: ingestToken, RATE_LIMITS: 'off' },
+})
 try {
   // Warm up (first requests compile the bundle and open the databases).
   for (let i = 0; i < 20; i += perRequest) await ingest(worker.url, 1_000_000 + i, perRequest)
   const cdp = await inspector(worker.inspectorPort)
   await cdp.send('Profiler.enable')
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.setSamplingInterval', { interval: SAMPLING_US })
   await cdp.send('Profiler.start')
   const started = performance.now()
   for (let i = 0; i < total; i += perRequest)
