@@ -27,7 +27,11 @@ import { forwardedMessage } from './forward'
 import { fullMessageJson } from '../message-json'
 import type { DeliveryJob } from './notify'
 import { readRaw } from '../inbound/storage'
-import { sendEmailRefusalIsPermanent } from '../outbound/send-email-errors'
+import {
+  SEND_EMAIL_MAX_BYTES,
+  sendEmailRefusalHint,
+  sendEmailRefusalIsPermanent,
+} from '../outbound/send-email-errors'
 import {
   newWebhookSecret,
   SIGNATURE_HEADER,
@@ -253,6 +257,16 @@ async function forward(
     messageId: `${delivery.id}@${domainOf(message.inbox)}`,
     deliveryId: delivery.id,
   })
+  // The forwarded copy carries a few more header lines than the stored message, so one
+  // stored at the very limit can come out over it: that never fits, whatever the retry.
+  if (bytes.byteLength > SEND_EMAIL_MAX_BYTES) {
+    await refundSends(db, address.owner, 1)
+    return {
+      ok: false,
+      permanent: true,
+      error: `The forwarded message is ${bytes.byteLength} bytes; send_email takes at most ${SEND_EMAIL_MAX_BYTES}.`,
+    }
+  }
   try {
     await env.EMAIL.send(
       new EmailMessage(message.inbox, to, new Response(bytes).body as ReadableStream),
@@ -260,11 +274,13 @@ async function forward(
     return { ok: true }
   } catch (error) {
     await refundSends(db, address.owner, 1)
-    // An unverified destination stays unverified: no 12 attempts over 29 hours.
+    // An unverified destination stays unverified, a message too large stays too large: no
+    // 12 attempts over 29 hours.
+    const hint = sendEmailRefusalHint(error)
     return {
       ok: false,
       permanent: sendEmailRefusalIsPermanent(error),
-      error: `send_email refused: ${(error as Error).message}`,
+      error: `send_email refused: ${(error as Error).message}${hint ? ` (${hint})` : ''}`,
     }
   }
 }

@@ -1,5 +1,5 @@
 import { EmailMessage } from 'cloudflare:email'
-import { sendEmailRefusalIsPermanent, UNVERIFIED_DESTINATION_HINT } from './send-email-errors'
+import { sendEmailRefusalHint, sendEmailRefusalIsPermanent } from './send-email-errors'
 import { database } from '../../db/client'
 import { refundSends, spendSends, type Account } from '../../db/queries/accounts'
 import { findDomain } from '../../db/queries/domains'
@@ -116,12 +116,13 @@ async function relay(
   } catch (error) {
     console.error(`send_email to ${recipient} failed: ${(error as Error).message}`)
     const permanent = sendEmailRefusalIsPermanent(error)
+    const hint = sendEmailRefusalHint(error)
     return {
       address: recipient,
       delivered: false,
       via: 'send_email',
       permanent,
-      error: `send_email refused the message: ${(error as Error).message}${permanent ? ` (${UNVERIFIED_DESTINATION_HINT})` : ''}`,
+      error: `send_email refused the message: ${(error as Error).message}${hint ? ` (${hint})` : ''}`,
     }
   }
 }

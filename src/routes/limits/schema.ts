@@ -15,7 +15,7 @@ export const OUTBOUND_RULES = {
   reachable:
     "Inboxes of this service, and through Email Routing's send_email binding the account's verified destination addresses only.",
   others:
-    "Any other recipient is refused (400, with Cloudflare's reason) until the sending domain is onboarded to Cloudflare Email Service, which caps a message at 5 MiB.",
+    "Any other recipient is refused (400, with Cloudflare's reason) until the sending domain is onboarded to Cloudflare Email Service (Workers Paid), which takes at most 50 recipients and 5 MiB per message (25 MiB to verified addresses).",
   onboarding:
     'Cloudflare dashboard: Email Routing (verify destination addresses), or Email Service: onboard the domain and publish the SPF and DKIM records it shows.',
 }
