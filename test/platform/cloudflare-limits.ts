@@ -23,8 +23,11 @@ export const D1 = {
 
 /** https://developers.cloudflare.com/workers/platform/limits/ */
 export const WORKERS = {
-  /** "Subrequests: 50/request (Free), 1000/request (Paid)"; R2 and Queues calls count too. */
-  subrequestsPerInvocation: { free: 50, paid: 1000 } satisfies Record<Plan, number>,
+  /**
+   * "Subrequests: 50/request (Free), 10,000/request (Paid)" (Paid was 1,000 until 2026);
+   * R2 and Queues calls count too.
+   */
+  subrequestsPerInvocation: { free: 50, paid: 10_000 } satisfies Record<Plan, number>,
   /** "Simultaneous outgoing connections/request: 6" (a 7th waits, and its timeout runs). */
   simultaneousConnections: 6,
   /** "URLs have a limit of 16 KB." */
