@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { CLEARTEXT_LOGIN_MODES } from './cleartext.js'
-import { LOGIN_FAILURE_DELAY_MS, POP3_LOGIN_TIMEOUT_MS, WORKER_TIMEOUT_MS } from './limits.js'
+import {
+  INGEST_BATCH_MAX_MESSAGES,
+  LOGIN_FAILURE_DELAY_MS,
+  POP3_LOGIN_TIMEOUT_MS,
+  WORKER_TIMEOUT_MS,
+} from './limits.js'
 
 /**
  * @typedef {object} BridgeConfig
@@ -23,6 +28,8 @@ import { LOGIN_FAILURE_DELAY_MS, POP3_LOGIN_TIMEOUT_MS, WORKER_TIMEOUT_MS } from
  *   without TLS (POP3 and submission)
  * @property {number} loginFailureDelayMs how long a failed login waits for its answer
  * @property {number} pop3LoginTimeoutMs autologout before a POP3 session has logged in
+ * @property {number} ingestBatchMessages messages per /internal/ingest/batch request, 1 to
+ *   INGEST_BATCH_MAX_MESSAGES (Workers Free: 1, see the README's "Running on Cloudflare")
  */
 
 // `npm run bridge` runs from bridge/ and `npm start` from the root, so the root's .dev.vars is found
@@ -85,6 +92,22 @@ function parseMs(env, name, fallback, min) {
 }
 
 /**
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} max
+ */
+function parseCount(env, name, fallback, max) {
+  const value = env[name]
+  if (value === undefined || value === '') return fallback
+  const count = Number(value)
+  if (!Number.isInteger(count) || count < 1 || count > max) {
+    throw new Error(`${name} must be a whole number from 1 to ${max}, got "${value}"`)
+  }
+  return count
+}
+
+/**
  * @param {NodeJS.ProcessEnv} [env]
  * @returns {BridgeConfig}
  */
@@ -119,6 +142,12 @@ export function loadConfig(env = process.env) {
   const workerTimeoutMs = parseMs(env, 'WORKER_TIMEOUT_MS', WORKER_TIMEOUT_MS, 1)
   const loginFailureDelayMs = parseMs(env, 'LOGIN_FAILURE_DELAY_MS', LOGIN_FAILURE_DELAY_MS, 0)
   const pop3LoginTimeoutMs = parseMs(env, 'POP3_LOGIN_TIMEOUT_MS', POP3_LOGIN_TIMEOUT_MS, 1)
+  const ingestBatchMessages = parseCount(
+    env,
+    'INGEST_BATCH_MESSAGES',
+    INGEST_BATCH_MAX_MESSAGES,
+    INGEST_BATCH_MAX_MESSAGES,
+  )
 
   const cleartextLogin = env.CLEARTEXT_LOGIN || 'loopback'
   if (!(/** @type {readonly string[]} */ (CLEARTEXT_LOGIN_MODES).includes(cleartextLogin))) {
@@ -142,5 +171,6 @@ export function loadConfig(env = process.env) {
     cleartextLogin: /** @type {BridgeConfig['cleartextLogin']} */ (cleartextLogin),
     loginFailureDelayMs,
     pop3LoginTimeoutMs,
+    ingestBatchMessages,
   }
 }

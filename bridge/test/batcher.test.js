@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { INGEST_BATCHES_IN_FLIGHT, INGEST_BATCH_GATHER_MESSAGES } from '../src/limits.js'
+import {
+  INGEST_BATCHES_IN_FLIGHT,
+  INGEST_BATCH_GATHER_MESSAGES,
+  INGEST_BATCH_MAX_MESSAGES,
+} from '../src/limits.js'
+import { loadConfig } from '../src/config.js'
 import { ArrivalBatcher, BATCH_FULL } from '../src/smtp/batcher.js'
 import { WorkerResponseError } from '../src/worker-client.js'
 
@@ -167,5 +172,52 @@ describe('ArrivalBatcher', () => {
     expect(worker.requests[1].items.map((item) => String(item.raw))).toEqual(['m3', 'm4', 'm5'])
     worker.requests[1].answer()
     expect(await Promise.all([...again, last])).toHaveLength(3)
+  })
+  it('with maxMessages 1 (INGEST_BATCH_MESSAGES=1, Workers Free) sends every message alone, without waiting', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      maxMessages: 1,
+    })
+    const all = [0, 1, 2, 3].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    // Two go out at once (both slots); no gather window holds the second.
+    expect(worker.requests.map((r) => r.items.length)).toEqual([1, 1])
+    worker.requests[0].answer()
+    await tick()
+    worker.requests[1].answer()
+    await tick()
+    expect(worker.requests.map((r) => r.items.length)).toEqual([1, 1, 1, 1])
+    worker.requests[2].answer()
+    worker.requests[3].answer()
+    expect(await Promise.all(all)).toEqual([['id-m0'], ['id-m1'], ['id-m2'], ['id-m3']])
+  })
+
+  it('with maxMessages 3 splits a queue of 7 into requests of at most 3', async () => {
+    const worker = heldWorker()
+    const batcher = new ArrivalBatcher(/** @type {any} */ (worker), {
+      timeoutMs: 10_000,
+      maxMessages: 3,
+    })
+    const all = [0, 1, 2, 3, 4, 5, 6].map((i) => batcher.submit(envelope, Buffer.from(`m${i}`)))
+    // m0 alone at once; m1..m3 fill a batch, which leaves without the window.
+    expect(worker.requests.map((r) => r.items.length)).toEqual([1, 3])
+    worker.requests[0].answer()
+    await tick()
+    worker.requests[1].answer()
+    await tick()
+    expect(worker.requests.map((r) => r.items.length)).toEqual([1, 3, 3])
+    worker.requests[2].answer()
+    expect((await Promise.all(all)).flat()).toHaveLength(7)
+  })
+
+  it('reads INGEST_BATCH_MESSAGES, 1 to the most, and refuses anything else', () => {
+    const base = { INGEST_TOKEN: 't' }
+    expect(loadConfig(base).ingestBatchMessages).toBe(INGEST_BATCH_MAX_MESSAGES)
+    expect(loadConfig({ ...base, INGEST_BATCH_MESSAGES: '1' }).ingestBatchMessages).toBe(1)
+    for (const bad of ['0', '-1', '2.5', 'ten', String(INGEST_BATCH_MAX_MESSAGES + 1)]) {
+      expect(() => loadConfig({ ...base, INGEST_BATCH_MESSAGES: bad })).toThrow(
+        /INGEST_BATCH_MESSAGES must be a whole number from 1 to 50/,
+      )
+    }
   })
 })

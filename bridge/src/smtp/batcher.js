@@ -43,13 +43,25 @@ export const BATCH_FULL = 'batch-full'
 export class ArrivalBatcher {
   /**
    * @param {WorkerClient} worker
-   * @param {{ timeoutMs: number, openSessions?: () => number }} options `openSessions`: the
-   *   SMTP sessions open now (unknown: gather for the whole window)
+   * @param {{ timeoutMs: number, openSessions?: () => number, maxMessages?: number }} options
+   *   `openSessions`: the SMTP sessions open now (unknown: gather for the whole window);
+   *   `maxMessages`: messages per request, at most INGEST_BATCH_MAX_MESSAGES (the bridge's
+   *   INGEST_BATCH_MESSAGES setting: 1 sends every message alone, for Workers Free's CPU time)
    */
-  constructor(worker, { timeoutMs, openSessions = () => Number.POSITIVE_INFINITY }) {
+  constructor(
+    worker,
+    {
+      timeoutMs,
+      openSessions = () => Number.POSITIVE_INFINITY,
+      maxMessages = INGEST_BATCH_MAX_MESSAGES,
+    },
+  ) {
     this.worker = worker
     this.timeoutMs = timeoutMs
     this.openSessions = openSessions
+    this.maxMessages = Math.max(1, Math.min(maxMessages, INGEST_BATCH_MAX_MESSAGES))
+    /** a batch this full leaves without waiting for company */
+    this.gatherMessages = Math.min(INGEST_BATCH_GATHER_MESSAGES, this.maxMessages)
     /** messages in the batches out now */
     this.inFlightMessages = 0
     /** @type {QueuedMessage[]} */
@@ -85,11 +97,7 @@ export class ArrivalBatcher {
 
   pump() {
     while (this.queue.length > 0 && this.inFlight < INGEST_BATCHES_IN_FLIGHT) {
-      if (
-        this.queue.length < INGEST_BATCH_GATHER_MESSAGES &&
-        !this.gatherOver &&
-        this.waitForMore()
-      ) {
+      if (this.queue.length < this.gatherMessages && !this.gatherOver && this.waitForMore()) {
         break
       }
       this.sendNext()
@@ -116,7 +124,7 @@ export class ArrivalBatcher {
     let bytes = 0
     while (
       this.queue.length > 0 &&
-      batch.length < INGEST_BATCH_MAX_MESSAGES &&
+      batch.length < this.maxMessages &&
       (batch.length === 0 || bytes + this.queue[0].raw.length <= INGEST_BATCH_MAX_BYTES)
     ) {
       const item = /** @type {QueuedMessage} */ (this.queue.shift())

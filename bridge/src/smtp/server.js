@@ -30,6 +30,7 @@ export function createSmtpServer({ config, worker, log }) {
   const disabledCommands = config.tls ? ['AUTH'] : ['AUTH', 'STARTTLS']
   const batcher = new ArrivalBatcher(worker, {
     timeoutMs: config.workerTimeoutMs,
+    maxMessages: config.ingestBatchMessages,
     // smtp-server's own set of open connections (called only once the server exists).
     openSessions: () => server.connections.size,
   })
