@@ -18,15 +18,16 @@ import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_RETRY_BASE_SECONDS,
   DELIVERY_RETRY_MAX_DELAY_SECONDS,
+  MAX_HEADERS_BYTES,
   MAX_OUTGOING_CONNECTIONS,
   WEBHOOK_TIMEOUT_MS,
 } from '../../limits'
 import { domainOf } from '../../lib/address'
 import { mapConcurrently } from '../../lib/concurrency'
-import { forwardedMessage } from './forward'
+import { forwardedHead, headerSection } from './forward'
 import { fullMessageJson } from '../message-json'
 import type { DeliveryJob } from './notify'
-import { readRaw } from '../inbound/storage'
+import { readRawRange } from '../inbound/storage'
 import {
   SEND_EMAIL_MAX_BYTES,
   sendEmailRefusalHint,
@@ -245,34 +246,61 @@ async function forward(
   message: MessageRow,
   to: string,
 ): Promise<Attempt> {
-  const raw = await readRaw(env.MAIL, message)
-  if (!raw) return { ok: false, permanent: true, error: 'The raw message is gone from storage.' }
-  if ((await spendSends(db, address.owner, 1)) === null) {
-    await raw.body.cancel()
-    return { ok: false, permanent: true, error: FORWARD_NO_CREDITS }
+  // The header section alone (ingest keeps it under MAX_HEADERS_BYTES), then the body streamed
+  // from R2 behind the new header: a forward never holds the message in memory, so the six
+  // deliveries a batch runs at once stay small even when each is 25 MiB.
+  const headRead = Math.min(message.size, MAX_HEADERS_BYTES + 4)
+  const prefix = await readRawRange(env.MAIL, message, 0, headRead)
+  if (!prefix) return { ok: false, permanent: true, error: 'The raw message is gone from storage.' }
+  const prefixBytes = new Uint8Array(await new Response(prefix).arrayBuffer())
+  const section = headerSection(prefixBytes)
+  if (!section && message.size > headRead) {
+    return { ok: false, permanent: true, error: 'The message has no end to its header section.' }
   }
-  const bytes = forwardedMessage(new Uint8Array(await new Response(raw.body).arrayBuffer()), {
-    inbox: message.inbox,
-    originalFrom: message.from[0]?.address || message.envelopeFrom || 'unknown sender',
-    messageId: `${delivery.id}@${domainOf(message.inbox)}`,
-    deliveryId: delivery.id,
-  })
+  const head = forwardedHead(
+    section ? prefixBytes.subarray(0, section.end) : prefixBytes,
+    section?.newline ?? '\r\n',
+    {
+      inbox: message.inbox,
+      originalFrom: message.from[0]?.address || message.envelopeFrom || 'unknown sender',
+      messageId: `${delivery.id}@${domainOf(message.inbox)}`,
+      deliveryId: delivery.id,
+    },
+  )
+  const bodyStart = section ? section.bodyStart : message.size
+  const total = head.byteLength + (message.size - bodyStart)
   // The forwarded copy carries a few more header lines than the stored message, so one
   // stored at the very limit can come out over it: that never fits, whatever the retry.
-  if (bytes.byteLength > SEND_EMAIL_MAX_BYTES) {
-    await refundSends(db, address.owner, 1)
+  if (total > SEND_EMAIL_MAX_BYTES) {
     return {
       ok: false,
       permanent: true,
-      error: `The forwarded message is ${bytes.byteLength} bytes; send_email takes at most ${SEND_EMAIL_MAX_BYTES}.`,
+      error: `The forwarded message is ${total} bytes; send_email takes at most ${SEND_EMAIL_MAX_BYTES}.`,
     }
   }
+  if ((await spendSends(db, address.owner, 1)) === null) {
+    return { ok: false, permanent: true, error: FORWARD_NO_CREDITS }
+  }
+  const body = await readRawRange(env.MAIL, message, bodyStart, message.size - bodyStart)
+  if (!body) {
+    await refundSends(db, address.owner, 1)
+    return { ok: false, permanent: true, error: 'The raw message is gone from storage.' }
+  }
+  const { readable, writable } = new FixedLengthStream(total)
+  const writing = (async () => {
+    const writer = writable.getWriter()
+    await writer.write(head)
+    writer.releaseLock()
+    await body.pipeTo(writable)
+  })()
+  // A send that fails without reading everything cancels the rest of the body.
+  writing.catch(() => undefined)
   try {
-    await env.EMAIL.send(
-      new EmailMessage(message.inbox, to, new Response(bytes).body as ReadableStream),
-    )
+    // send() resolves once it has read the whole message (a body that failed to stream fails it).
+    await env.EMAIL.send(new EmailMessage(message.inbox, to, readable))
     return { ok: true }
   } catch (error) {
+    await readable.cancel().catch(() => undefined)
     await refundSends(db, address.owner, 1)
     // An unverified destination stays unverified, a message too large stays too large: no
     // 12 attempts over 29 hours.

@@ -30,26 +30,42 @@ const DROPPED = new Set([
 
 type Field = { name: string; text: string }
 
-/** Splits raw mail into its header fields (folded lines kept) and the untouched body bytes. */
-function splitMessage(raw: Uint8Array): { fields: Field[]; newline: string; body: Uint8Array } {
-  // latin1 maps each byte to one character, so slicing by character index is slicing bytes.
-  const text = new TextDecoder('latin1').decode(raw)
-  const crlf = text.indexOf('\r\n\r\n')
-  const lf = text.indexOf('\n\n')
-  const crlfFirst = crlf !== -1 && (lf === -1 || crlf < lf)
-  const end = crlfFirst ? crlf : lf
-  const newline = crlfFirst || lf === -1 ? '\r\n' : '\n'
-  const head = end === -1 ? text : text.slice(0, end)
-  const bodyStart = end === -1 ? raw.byteLength : end + newline.length * 2
+/**
+ * Where the header section of raw mail ends: `end` is the index of the blank line's first
+ * newline, `bodyStart` the first byte after it. Null when `bytes` holds no blank line. Scans
+ * bytes, so the body is never decoded (a forward of 25 MiB decodes only its header).
+ */
+export function headerSection(
+  bytes: Uint8Array,
+): { end: number; bodyStart: number; newline: string } | null {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] === 0x0a && bytes[i + 1] === 0x0a)
+      return { end: i, bodyStart: i + 2, newline: '\n' }
+    if (
+      bytes[i] === 0x0d &&
+      bytes[i + 1] === 0x0a &&
+      bytes[i + 2] === 0x0d &&
+      bytes[i + 3] === 0x0a
+    ) {
+      return { end: i, bodyStart: i + 4, newline: '\r\n' }
+    }
+  }
+  return null
+}
+
+/** The header fields (folded lines kept) of a header section, given as bytes. */
+function headerFields(head: Uint8Array, newline: string): Field[] {
+  // latin1 maps each byte to one character, so the fields keep their bytes exactly.
+  const text = new TextDecoder('latin1').decode(head)
   const fields: Field[] = []
-  for (const line of head.split(/\r?\n/)) {
+  for (const line of text.split(/\r?\n/)) {
     if (/^[ \t]/.test(line) && fields.length > 0) {
       fields[fields.length - 1].text += newline + line
     } else if (line.includes(':')) {
       fields.push({ name: line.slice(0, line.indexOf(':')).trim().toLowerCase(), text: line })
     }
   }
-  return { fields, newline, body: raw.subarray(bodyStart) }
+  return fields
 }
 
 function headerValue(fields: Field[], name: string): string | null {
@@ -67,16 +83,20 @@ function displayName(text: string): string {
   return text.replace(/[^\x20-\x7e]|["\\]/g, '').slice(0, 120)
 }
 
+type ForwardOptions = { inbox: string; originalFrom: string; messageId: string; deliveryId: string }
+
 /**
- * The bytes of the forward of `raw`, sent from `inbox`. `messageId` becomes the new
- * Message-ID: stable per delivery, so a retried forward that did go out the first time can
- * be recognised as a duplicate by the receiving side.
+ * The header section of the forward (with its blank line), from the original's header section
+ * `head` (without it). The body follows unchanged. `messageId` becomes the new Message-ID:
+ * stable per delivery, so a retried forward that did go out the first time can be recognised
+ * as a duplicate by the receiving side.
  */
-export function forwardedMessage(
-  raw: Uint8Array,
-  options: { inbox: string; originalFrom: string; messageId: string; deliveryId: string },
+export function forwardedHead(
+  head: Uint8Array,
+  newline: string,
+  options: ForwardOptions,
 ): Uint8Array {
-  const { fields, newline, body } = splitMessage(raw)
+  const fields = headerFields(head, newline)
   const added = [
     `From: "${displayName(`${options.originalFrom} via ${options.inbox}`)}" <${options.inbox}>`,
     `Message-ID: <${options.messageId}>`,
@@ -89,8 +109,16 @@ export function forwardedMessage(
   const hasReplyTo = fields.some((field) => field.name === 'reply-to')
   if (originalFrom && !hasReplyTo) added.push(`Reply-To: ${originalFrom}`)
   const kept = fields.filter((field) => !DROPPED.has(field.name)).map((field) => field.text)
-  const head = [...added, ...kept].join(newline) + newline + newline
-  const headBytes = Uint8Array.from(head, (char) => char.charCodeAt(0) & 0xff)
+  const text = [...added, ...kept].join(newline) + newline + newline
+  return Uint8Array.from(text, (char) => char.charCodeAt(0) & 0xff)
+}
+
+/** The whole forward of `raw`, in one buffer (the queue consumer streams it instead). */
+export function forwardedMessage(raw: Uint8Array, options: ForwardOptions): Uint8Array {
+  const section = headerSection(raw)
+  const head = section ? raw.subarray(0, section.end) : raw
+  const body = section ? raw.subarray(section.bodyStart) : new Uint8Array(0)
+  const headBytes = forwardedHead(head, section?.newline ?? '\r\n', options)
   const out = new Uint8Array(headBytes.byteLength + body.byteLength)
   out.set(headBytes)
   out.set(body, headBytes.byteLength)

@@ -123,6 +123,23 @@ export async function readRaw(bucket: R2Bucket, message: Located) {
   return object ? { body: object.body, size: message.size } : null
 }
 
+/**
+ * `length` raw bytes of a message from `start` (within its raw bytes), as a stream; null if
+ * the pack is gone. Lets a reader take the header section without the body, or the body alone.
+ */
+export async function readRawRange(
+  bucket: R2Bucket,
+  message: Located,
+  start: number,
+  length: number,
+): Promise<ReadableStream | null> {
+  if (length <= 0) return new Response('').body as ReadableStream
+  const object = await bucket.get(message.packKey, {
+    range: { offset: message.rawOffset + start, length },
+  })
+  return object ? object.body : null
+}
+
 export async function readContent(bucket: R2Bucket, message: Located): Promise<MessageContent> {
   const object = await bucket.get(message.packKey, {
     range: { offset: message.contentOffset, length: message.contentLength },

@@ -411,6 +411,57 @@ describe('forwarding', () => {
     })
   })
 
+  it('#14.2 streams a 3 MiB forward: the header section read alone, the body as one R2 stream, the bytes as forwardedMessage makes them', async () => {
+    const owner = await createAccount({ sendsRemaining: 1 })
+    await reserve('big-fwd@dl.test', owner.apiKey)
+    await configure('big-fwd@dl.test', owner.headers, { forward: 'me@elsewhere.test' })
+    const line = 'z'.repeat(998) + '\r\n'
+    const raw = new TextEncoder().encode(
+      simpleMessage({ to: 'big-fwd@dl.test', subject: 'Big', body: line.repeat(3 * 1049) }),
+    )
+    const { sent, queue } = recordingQueue()
+    const [stored] = await ingestMessage({ ...env, DELIVERIES: queue }, raw, {
+      from: 'sender@example.org',
+      to: ['big-fwd@dl.test'],
+    })
+    // What the consumer asks of R2: ranges, and how many bytes it actually reads of each.
+    const reads: { length: number }[] = []
+    const MAIL = new Proxy(env.MAIL, {
+      get(target, property) {
+        if (property !== 'get') return Reflect.get(target, property).bind(target)
+        return async (key: string, options?: R2GetOptions) => {
+          const object = await target.get(key, options)
+          const range = options?.range as { length: number } | undefined
+          if (object && range) reads.push({ length: range.length })
+          return object
+        }
+      },
+    })
+    let received: Uint8Array | null = null
+    const EMAIL = {
+      send: async (message: EmailMessage) => {
+        // Locally, the raw stream is on this key (miniflare's EmailMessage).
+        const stream = (message as unknown as Record<string, ReadableStream>)['EmailMessage::raw']
+        received = new Uint8Array(await new Response(stream).arrayBuffer())
+      },
+    } as unknown as SendEmail
+    const result = await consume(sent[0], 1, { ...env, MAIL, EMAIL })
+    expect(result.explicitAcks).toEqual(['msg-1'])
+    const expected = forwardedMessage(raw, {
+      inbox: 'big-fwd@dl.test',
+      originalFrom: 'sender@example.org',
+      messageId: `${stored._id}.forward@dl.test`,
+      deliveryId: `${stored._id}.forward`,
+    })
+    expect(received).not.toBeNull()
+    expect(received!.byteLength).toBe(expected.byteLength)
+    const differsAt = expected.findIndex((byte, i) => received![i] !== byte)
+    expect(differsAt).toBe(-1)
+    // One read of at most the header cap, one of the body: never the whole message at once.
+    const headEnd = new TextDecoder('latin1').decode(raw).indexOf('\r\n\r\n') + 4
+    expect(reads).toEqual([{ length: 512 * 1024 + 4 }, { length: raw.byteLength - headEnd }])
+  })
+
   it('keeps the body, rewrites From with Reply-To the sender and drops trace headers', () => {
     const raw = latin1(
       [
