@@ -27,11 +27,47 @@ const NEAR = 80
 
 type Scored = { code: string; score: number; position: number }
 
+/** How far (characters) to look for the ends of a candidate's line: a longer line is not "alone". */
+const LINE_LOOK = 200
+
+/** The index of the first word starting at or after `at` (`words` sorted by start). */
+function firstWordFrom(words: { start: number; end: number }[], at: number): number {
+  let low = 0
+  let high = words.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (words[middle].start < at) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/**
+ * Whether the candidate stands on a line of its own (only punctuation beside it). Looks at most
+ * LINE_LOOK characters each way, so a body that is one long line costs no more per candidate.
+ */
+function standsAlone(body: string, start: number, end: number, raw: string): boolean {
+  const from = Math.max(0, start - LINE_LOOK)
+  const before = body.slice(from, start)
+  const newlineBefore = before.lastIndexOf('\n')
+  if (newlineBefore === -1 && from > 0) return false
+  const after = body.slice(end, end + LINE_LOOK)
+  const newlineAfter = after.indexOf('\n')
+  if (newlineAfter === -1 && end + LINE_LOOK < body.length) return false
+  const line = (
+    before.slice(newlineBefore + 1) +
+    raw +
+    (newlineAfter === -1 ? after : after.slice(0, newlineAfter))
+  ).trim()
+  return line === raw || /^[^\w]*$/.test(line.replace(raw, ''))
+}
+
 function scoreCandidates(text: string, offset: number): Scored[] {
   // Links carry long ids and tokens that are not for typing.
   const body = text
     .slice(0, MAX_EXTRACT_SCAN_CHARS)
     .replace(URL_LIKE, (url) => ' '.repeat(url.length))
+  // In order of position; words never overlap, so their ends are in order too.
   const words = [...body.matchAll(CODE_WORD)].map((match) => ({
     start: match.index,
     end: match.index + match[0].length,
@@ -43,15 +79,16 @@ function scoreCandidates(text: string, offset: number): Scored[] {
     const end = start + raw.length
     const before = body.slice(Math.max(0, start - 30), start)
     if (OTHER_NUMBER_WORD.test(before)) continue
-    const lineStart = body.lastIndexOf('\n', start - 1) + 1
-    const lineEndAt = body.indexOf('\n', end)
-    const line = body.slice(lineStart, lineEndAt === -1 ? undefined : lineEndAt).trim()
-    const alone = line === raw || /^[^\w]*$/.test(line.replace(raw, ''))
-    let distance = Infinity
-    for (const word of words) {
-      const gap = word.end <= start ? start - word.end : word.start - end
-      if (gap >= 0 && gap < distance) distance = gap
-    }
+    const alone = standsAlone(body, start, end, raw)
+    // The nearest code word before the candidate and the nearest after it (binary search: a
+    // body full of codes and code words stays linear, not quadratic).
+    const next = firstWordFrom(words, end)
+    let last = next - 1
+    while (last >= 0 && words[last].end > start) last--
+    const previous = last >= 0 ? words[last] : undefined
+    const gapBefore = previous ? start - previous.end : Infinity
+    const gapAfter = next < words.length ? words[next].start - end : Infinity
+    const distance = Math.min(gapBefore, gapAfter)
     const digits = /^[\d -]+$/.test(raw)
     const sixDigits = digits && raw.replace(/\D/g, '').length === 6
     // Far from any code word, only a 6-digit number on a line of its own still reads as one.
@@ -59,7 +96,7 @@ function scoreCandidates(text: string, offset: number): Scored[] {
     let score = 0
     if (distance <= NEAR) score += 10 - Math.floor(distance / 10)
     // The word before the code ("Your code is 123456") reads more surely than one after it.
-    if (words.some((word) => word.end <= start && start - word.end <= 40)) score += 3
+    if (gapBefore <= 40) score += 3
     if (alone) score += 4
     if (sixDigits) score += 3
     // A year next to a code word ("Sent 2026") is dropped unless it stands on a line alone.

@@ -133,4 +133,17 @@ describe('codes and the action link (#17.2)', () => {
       actionLink: null,
     })
   })
+  it('ranks the same way on a line of its own whatever the length of the body around it', () => {
+    // The code finder looks at most a few hundred characters around a candidate for its line
+    // and binary-searches the code words (#14: a body full of codes was quadratic).
+    const noise = 'Your code is 111111. '.repeat(2000)
+    const alone = findCodes(`${noise}\n\n  654321  \n\n${noise}`, '')
+    expect(alone[0]).toBe('654321')
+    const longLine = findCodes(`${'=- '.repeat(300)} 777777 ${'=- '.repeat(300)}`, '')
+    // Not alone (the line is longer than the look-around) and far from any code word.
+    expect(longLine).toEqual([])
+    expect(findCodes(`${'x'.repeat(5000)} Your PIN: 4321 ${'y'.repeat(5000)}`, '')).toEqual([
+      '4321',
+    ])
+  })
 })
