@@ -56,3 +56,11 @@ export const R2 = {
   /** R2Bucket.delete() takes "up to 1000 keys" (Workers API reference for R2). */
   keysPerDelete: 1000,
 } as const
+
+/** https://developers.cloudflare.com/email-service/platform/limits/ */
+export const EMAIL_SERVICE = {
+  /** "Recipients (to, cc, bcc): 50 per email" */
+  recipientsPerMessage: 50,
+  /** "Total message size: 5 MiB ... 25 MiB for verified addresses only" */
+  messageBytes: 25 * 1024 * 1024,
+} as const

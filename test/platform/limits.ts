@@ -4,8 +4,9 @@
 // batch. A breach throws a `LimitBreach`, which fails the test; `breaches` keeps every one, so
 // a breach swallowed by the code under test (turned into a 503) still fails the test.
 
+import { EmailMessage } from 'cloudflare:email'
 import { env } from 'cloudflare:workers'
-import { D1, QUEUES, R2, WORKERS, type Plan } from './cloudflare-limits'
+import { D1, EMAIL_SERVICE, QUEUES, R2, WORKERS, type Plan } from './cloudflare-limits'
 
 export class LimitBreach extends Error {
   override name = 'LimitBreach'
@@ -215,6 +216,35 @@ export class Invocation {
     } as unknown as Queue<T>
   }
 
+  // send_email: a send is a subrequest; Email Service refuses larger messages ------------------
+
+  /**
+   * A `send_email` binding that counts each send and measures the message it is given (the
+   * stream is read here, and `inner` gets the same bytes in a new one).
+   */
+  sendEmail(inner: SendEmail, sent: { to: string; bytes: number }[] = []): SendEmail {
+    return {
+      send: async (message: EmailMessage) => {
+        this.countSubrequest(`send_email to ${message.to}`)
+        // Locally the raw stream is on this key (miniflare's EmailMessage).
+        const raw = (message as unknown as Record<string, ReadableStream | string>)[
+          'EmailMessage::raw'
+        ]
+        const bytes =
+          typeof raw === 'string'
+            ? new TextEncoder().encode(raw)
+            : new Uint8Array(await new Response(raw).arrayBuffer())
+        if (bytes.byteLength > EMAIL_SERVICE.messageBytes) {
+          this.breach(`send_email of ${bytes.byteLength} bytes > ${EMAIL_SERVICE.messageBytes}`)
+        }
+        sent.push({ to: message.to, bytes: bytes.byteLength })
+        return inner.send(
+          new EmailMessage(message.from, message.to, new Response(bytes).body as ReadableStream),
+        )
+      },
+    } as unknown as SendEmail
+  }
+
   // Durable Objects: a stub call is a subrequest ------------------------------------------------
 
   durableObjects<T extends Rpc.DurableObjectBranded | undefined>(
@@ -277,6 +307,7 @@ export class Invocation {
       MAIL: this.r2(base.MAIL),
       DELIVERIES: this.queue(base.DELIVERIES),
       REALTIME: this.durableObjects(base.REALTIME),
+      EMAIL: this.sendEmail(base.EMAIL),
     }
   }
 }

@@ -1,10 +1,12 @@
-import { createMessageBatch } from 'cloudflare:test'
+import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import {
   MAX_ATTACHMENTS_PER_BATCH,
   MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+  MAX_OUTGOING_RECIPIENTS,
   MAX_RECIPIENTS_PER_MESSAGE,
   MAX_STORED_RECIPIENTS_PER_FIELD,
   RETENTION_MAX_DELETES_PER_RUN,
@@ -12,8 +14,8 @@ import {
 import type { DeliveryJob } from '../../src/mail/fanout/notify'
 import { BATCH_FULL, ingestBatch, ingestMessage } from '../../src/mail/inbound/ingest'
 import { runRetention } from '../../src/mail/retention'
-import { createAccount, json, reserve } from '../requests'
-import { D1, WORKERS } from './cloudflare-limits'
+import { ADMIN, createAccount, json, reserve } from '../requests'
+import { D1, EMAIL_SERVICE, WORKERS } from './cloudflare-limits'
 import { Invocation } from './limits'
 
 // Every entry point at the worst case the code's own limits allow, through bindings that
@@ -282,5 +284,107 @@ describe('the deliveries consumer at the worst case', () => {
       "select count(*) as n from deliveries where status = 'delivered' and address like '%@conn.test'",
     ).first<{ n: number }>()
     expect(delivered?.n).toBe(25)
+  }, 60_000)
+})
+
+describe('outbound mail at the worst case', () => {
+  it('#14.1 sends the most recipients (one local, the rest through send_email) on Workers Free', async () => {
+    const account = await createAccount({ sendsRemaining: MAX_OUTGOING_RECIPIENTS })
+    for (const [path, method, body] of [
+      ['/internal/admin/domains', 'POST', { domain: 'out-worst.test', account: account.id }],
+      ['/internal/admin/domains/out-worst.test/sending', 'PUT', { verified: true }],
+    ] as const) {
+      await json(path, {
+        method,
+        headers: { ...ADMIN, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    }
+    const to = [
+      'local@inbox-worst.test',
+      ...Array.from({ length: MAX_OUTGOING_RECIPIENTS - 1 }, (_, i) => `r${i}@far.example`),
+    ]
+    const invocation = new Invocation('free')
+    const sent: { to: string; bytes: number }[] = []
+    const bindings = invocation.env({ ACCEPTED_DOMAINS: 'inbox-worst.test' })
+    bindings.EMAIL = invocation.sendEmail(env.EMAIL, sent)
+    const ctx = createExecutionContext()
+    const response = await worker.fetch(
+      new Request('http://mail.test/api/outgoing-messages', {
+        method: 'POST',
+        headers: { 'Mailsac-Key': account.apiKey, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          to,
+          from: 'app@out-worst.test',
+          subject: 'worst case',
+          text: 'Your code is 123456. '.repeat(50_000),
+        }),
+      }),
+      bindings,
+      ctx,
+    )
+    await waitOnExecutionContext(ctx)
+    invocation.assertWithinLimits()
+    expect(response.status).toBe(200)
+    const result = await response.json<{ recipients: { delivered: boolean; via: string }[] }>()
+    expect(result.recipients.map((r) => [r.delivered, r.via])).toEqual([
+      [true, 'inbox'],
+      ...to.slice(1).map(() => [true, 'send_email']),
+    ])
+    expect(sent.map((s) => s.to)).toEqual(to.slice(1))
+    expect(Math.max(...sent.map((s) => s.bytes))).toBeLessThanOrEqual(EMAIL_SERVICE.messageBytes)
+    expect(invocation.d1Queries).toBeLessThanOrEqual(D1.queriesPerInvocation.free)
+  }, 60_000)
+
+  it('#14.1 forwards a full queue batch of 25 messages of 1 MiB with at most 6 sends at once (Paid)', async () => {
+    const owner = await createAccount({ privateAddressCredits: 25, sendsRemaining: 25 })
+    const jobs: DeliveryJob[] = []
+    const recording = {
+      send: async (body: DeliveryJob) => void jobs.push(body),
+      sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
+        for (const m of messages) jobs.push(m.body)
+      },
+    } as unknown as Queue
+    const addresses = Array.from({ length: 25 }, (_, i) => `fwd${i}@fwd-worst.test`)
+    for (const address of addresses) {
+      await reserve(address, owner.apiKey)
+      await json(`/api/addresses/${address}`, {
+        method: 'PUT',
+        headers: { ...owner.headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ forward: 'me@elsewhere.example' }),
+      })
+    }
+    const body = ('f'.repeat(998) + '\r\n').repeat(1049)
+    await ingestMessage(
+      { ...env, DELIVERIES: recording },
+      message(['From: a@example.org', 'To: fwd0@fwd-worst.test', 'Subject: forwards'], body),
+      { from: 'a@example.org', to: addresses },
+    )
+    expect(jobs).toHaveLength(25)
+
+    const invocation = new Invocation('paid')
+    let open = 0
+    let peak = 0
+    const sent: { to: string; bytes: number }[] = []
+    const EMAIL = invocation.sendEmail(
+      {
+        send: async () => {
+          open++
+          peak = Math.max(peak, open)
+          await scheduler.wait(5)
+          open--
+        },
+      } as unknown as SendEmail,
+      sent,
+    )
+    const batch = createMessageBatch<DeliveryJob>('mailsac-edge-deliveries', [
+      ...jobs.map((job, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body: job })),
+    ])
+    await worker.queue(batch, { ...invocation.env(), EMAIL })
+    invocation.assertWithinLimits()
+    expect(sent).toHaveLength(25)
+    expect(Math.min(...sent.map((s) => s.bytes))).toBeGreaterThan(1024 * 1024)
+    expect(peak).toBeLessThanOrEqual(WORKERS.simultaneousConnections)
+    expect(MAX_MESSAGE_BYTES).toBeLessThanOrEqual(EMAIL_SERVICE.messageBytes)
   }, 60_000)
 })
