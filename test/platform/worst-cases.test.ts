@@ -55,6 +55,18 @@ function withAttachments(count: number, to: string): Uint8Array {
   )
 }
 
+/** A deliveries queue that keeps the jobs sent to it. */
+function recordingQueue() {
+  const jobs: DeliveryJob[] = []
+  const recording = {
+    send: async (body: DeliveryJob) => void jobs.push(body),
+    sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
+      for (const m of messages) jobs.push(m.body)
+    },
+  } as unknown as Queue
+  return { jobs, recording }
+}
+
 async function rowOf(id: string) {
   return env.DB.prepare(
     `select to_json as "to", h.headers_json as headers from messages m
@@ -243,13 +255,7 @@ describe('retention at the worst case', () => {
 describe('the deliveries consumer at the worst case', () => {
   it('#14.5 delivers a full batch of 25 webhooks with at most 6 connections open at once', async () => {
     const owner = await createAccount({ privateAddressCredits: 25 })
-    const jobs: DeliveryJob[] = []
-    const recording = {
-      send: async (body: DeliveryJob) => void jobs.push(body),
-      sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
-        for (const m of messages) jobs.push(m.body)
-      },
-    } as unknown as Queue
+    const { jobs, recording } = recordingQueue()
     for (let i = 0; i < 25; i++) {
       const address = `hook${i}@conn.test`
       await reserve(address, owner.apiKey)
@@ -338,13 +344,7 @@ describe('outbound mail at the worst case', () => {
 
   it('#14.1 forwards a full queue batch of 25 messages of 1 MiB with at most 6 sends at once (Paid)', async () => {
     const owner = await createAccount({ privateAddressCredits: 25, sendsRemaining: 25 })
-    const jobs: DeliveryJob[] = []
-    const recording = {
-      send: async (body: DeliveryJob) => void jobs.push(body),
-      sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
-        for (const m of messages) jobs.push(m.body)
-      },
-    } as unknown as Queue
+    const { jobs, recording } = recordingQueue()
     const addresses = Array.from({ length: 25 }, (_, i) => `fwd${i}@fwd-worst.test`)
     for (const address of addresses) {
       await reserve(address, owner.apiKey)

@@ -110,32 +110,11 @@ describe('send_email refusals that a retry cannot fix', () => {
   })
 
   it('#14.5 marks a forward to an unverified destination failed on its first attempt', async () => {
-    const owner = await createAccount({ sendsRemaining: 5 })
-    await reserve('fwd@honest.test', owner.apiKey)
-    await json('/api/addresses/fwd@honest.test', {
-      method: 'PUT',
-      headers: { 'Mailsac-Key': owner.apiKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ forward: 'someone@elsewhere.example' }),
-    })
-    const jobs: DeliveryJob[] = []
-    const queue = {
-      send: async (body: DeliveryJob) => void jobs.push(body),
-      sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
-        for (const message of messages) jobs.push(message.body)
-      },
-    } as unknown as Queue
-    const [stored] = await ingestMessage(
-      { ...env, DELIVERIES: queue },
-      new TextEncoder().encode(simpleMessage({ to: 'fwd@honest.test' })),
-      { from: 'sender@example.org', to: ['fwd@honest.test'] },
+    const { stored, job } = await forwardingInbox(
+      'fwd@honest.test',
+      simpleMessage({ to: 'fwd@honest.test' }),
     )
-    expect(jobs).toEqual([{ deliveryId: `${stored._id}.forward` }])
-    const batch = createMessageBatch<DeliveryJob>('mailsac-edge-deliveries', [
-      { id: 'fwd-1', timestamp: new Date(), attempts: 1, body: jobs[0] },
-    ])
-    const ctx = createExecutionContext()
-    await worker.queue(batch, { ...env, EMAIL: refusingBinding().EMAIL })
-    const result = await getQueueResult(batch, ctx)
+    const result = await attempt(job, refusingBinding().EMAIL)
     expect(result.explicitAcks).toEqual(['fwd-1'])
     expect(result.retryMessages).toEqual([])
     const delivery = await findDelivery(database(env.DB), `${stored._id}.forward`)
