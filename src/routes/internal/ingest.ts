@@ -160,8 +160,20 @@ ingestRoutes.post(
 /** The `envelope` and `message` parts of a multipart body, paired by position. */
 async function formArrivals(request: Request): Promise<Arrival[]> {
   let form: FormData
+  // With a Content-Length the routes have already refused a body over the limit; without one
+  // (chunked), formData() would read any size before a check, so the body is read bounded first.
+  let source = request
+  if (request.headers.get('content-length') === null) {
+    const body = await readBody(request.body, 0, MAX_BATCH_BYTES)
+    if (!body) fail(413, `A form may carry at most ${MAX_BATCH_BYTES} bytes.`)
+    source = new Request(request.url, {
+      method: 'POST',
+      headers: { 'content-type': request.headers.get('content-type') ?? '' },
+      body,
+    })
+  }
   try {
-    form = await request.formData()
+    form = await source.formData()
   } catch {
     fail(400, 'Expected multipart/form-data with envelope and message fields.')
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { call, INGEST, json, simpleMessage } from '../../requests'
-import { MAX_MESSAGE_BYTES } from '../../../src/limits'
+import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES } from '../../../src/limits'
 
 function batch(items: { to: string[]; raw: string }[]) {
   const form = new FormData()
@@ -91,5 +91,48 @@ describe('POST /internal/ingest as a form (the bridge single ingest)', () => {
     const response = await single(messageOf(MAX_MESSAGE_BYTES + 1), 'form-over@example.com')
     expect(response.status).toBe(413)
     expect((await response.json<any>()).message).toMatch(/byte limit/)
+  })
+})
+
+describe('a form sent without a Content-Length (chunked)', () => {
+  /** The bytes of a form, sent as a stream in 64 KiB pieces, so no length is declared. */
+  async function chunked(form: FormData, path: string) {
+    const probe = new Request('http://x/', { method: 'POST', body: form })
+    const type = probe.headers.get('content-type')!
+    const bytes = new Uint8Array(await probe.arrayBuffer())
+    let at = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= bytes.byteLength) return controller.close()
+        controller.enqueue(bytes.slice(at, at + 65536))
+        at += 65536
+      },
+    })
+    const request = new Request(`http://mail.test${path}`, {
+      method: 'POST',
+      headers: { ...INGEST, 'Content-Type': type },
+      body,
+    })
+    expect(request.headers.get('content-length')).toBeNull()
+    return call(path, { method: 'POST', headers: request.headers, body: request.body })
+  }
+
+  it('stores a small one, read within the limit (#14.2)', async () => {
+    const form = new FormData()
+    form.append('envelope', JSON.stringify({ from: 'a@example.org', to: ['chunk@example.com'] }))
+    form.append('message', new Blob([simpleMessage({ to: 'chunk@example.com' })]), 'm.eml')
+    const response = await chunked(form, '/internal/ingest/batch')
+    expect(response.status).toBe(200)
+    const { results } = await response.json<any>()
+    expect(results[0].messages[0].inbox).toBe('chunk@example.com')
+  })
+
+  it('refuses one over the batch limit with 413 before parsing it (#14.2)', async () => {
+    const form = new FormData()
+    form.append('envelope', JSON.stringify({ from: 'a@example.org', to: ['big@example.com'] }))
+    form.append('message', new Blob([new Uint8Array(MAX_BATCH_BYTES + 1)]), 'm.eml')
+    const response = await chunked(form, '/internal/ingest')
+    expect(response.status).toBe(413)
+    expect((await response.json<any>()).message).toMatch(/at most/)
   })
 })
