@@ -116,11 +116,8 @@ type Located = Pick<
 
 /** The exact raw bytes of a message, as a stream; null if the pack is gone. */
 export async function readRaw(bucket: R2Bucket, message: Located) {
-  if (message.size === 0) return { body: new Response('').body as ReadableStream, size: 0 }
-  const object = await bucket.get(message.packKey, {
-    range: { offset: message.rawOffset, length: message.size },
-  })
-  return object ? { body: object.body, size: message.size } : null
+  const body = await readRawRange(bucket, message, 0, message.size)
+  return body ? { body, size: message.size } : null
 }
 
 /**

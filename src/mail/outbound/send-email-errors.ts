@@ -54,9 +54,6 @@ export function sendEmailRefusalHint(error: unknown): string | null {
   return PERMANENT_HEADER_CODE.test(code) ? 'Cloudflare refused a header of the message.' : null
 }
 
-/** The reason given for an unverified destination: Cloudflare's own words, and the fix. */
-export const UNVERIFIED_DESTINATION_HINT = PERMANENT.E_RECIPIENT_NOT_ALLOWED
-
 /**
  * The largest message `send_email` takes at all (Email Service: 25 MiB to verified destination
  * addresses, 5 MiB to others). A forward over it is failed before it is tried.
