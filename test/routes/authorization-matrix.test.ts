@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { app } from '../../src/app'
 import fixture from '../fixtures/inline-and-attachment.eml?raw'
 import { DIARY_PDF, md5 } from '../fixture-bytes'
@@ -19,6 +19,13 @@ import { ADMIN, call, createAccount, ingest, INGEST, json, reserve } from '../re
 //   websocket the live feed: private addresses for their owner's key only, refused in a frame
 //   page      a web page anyone may open (the pages of inboxes are `inbox` routes above): any
 //             caller gets the page or a redirect, a bad key is still a 401
+// Each request in this file costs more than the one before: an anonymous GET /api/limits takes
+// 8 ms at the first test and about 600 ms by the last (measured 2026-12-03, already so at
+// 9250bd7; workerd busy at ~75% CPU throughout, RSS steady, cause not found). The whole file runs
+// for about 170 s, and its heaviest test (a dozen requests) came to 5.5 s on a loaded machine, so
+// the timeout here is 30 s instead of 5.
+vi.setConfig({ testTimeout: 30_000 })
+
 /** An address for the `GET /inbox?email=` page route. */
 const PUBLIC_PAGE = 'matrix-page@example.com'
 /** A date range covering every test message (mailstats routes require one). */
